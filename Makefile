@@ -1,0 +1,61 @@
+# Every target installs the hashed toolchain into .venv on first use.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
+TEMPLATE := build/template.yaml
+EXPANDED := build/template.expanded.json
+PYTEST_ARGS ?=
+
+.PHONY: help install lock build lint test unit integration readme clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	@echo "installing the toolchain into $(VENV) (requirements.txt, hashes required)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# The lock is closed over every dependency, so --no-deps installs exactly it.
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.txt
+	@$(PY) -m pip check >/dev/null
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install requirements.txt into it
+
+lock: $(STAMP) ## Recompile requirements.in into the hashed requirements.txt
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--output-file requirements.txt requirements.in
+
+build: $(STAMP) ## Render build/template.yaml from template_gen/spec.py
+	@$(PY) -m template_gen render
+
+lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@echo "cfn-lint $(TEMPLATE)"
+	@$(VENV)/bin/cfn-lint $(TEMPLATE)
+	@$(PY) -m template_gen expand
+	@echo "cfn-lint -a cfn_lint_serverless.rules $(EXPANDED)"
+	@$(VENV)/bin/cfn-lint -a cfn_lint_serverless.rules -- $(EXPANDED)
+	@$(PY) -m template_gen diagram --check
+	@echo "lint: no findings"
+
+unit: build ## Unit tests only
+	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: build ## Integration tests only (the emulator on loopback)
+	@$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test: lint ## Install, build, lint and run every test
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+readme: $(STAMP) ## Regenerate the architecture diagram in README.md
+	@$(PY) -m template_gen diagram --write
+
+clean: ## Remove build output and the virtualenv
+	rm -rf build $(VENV) .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
