@@ -1,0 +1,1 @@
+"""In-house code shared by the functions, shipped as the `shared` layer."""

@@ -1,0 +1,143 @@
+"""The stack key: one customer managed KMS key, and a policy naming only who uses it."""
+
+from __future__ import annotations
+
+from troposphere import Ref, Sub, Template, kms
+
+from template_gen.model import Spec
+from template_gen.naming import STACK_KEY, STACK_KEY_ALIAS, Names
+
+ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+
+# Management only: using the key for data goes through the statements below.
+ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+DATA_ACTIONS = (
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+)
+
+
+def key_services(spec: Spec) -> tuple[str, ...]:
+    """The services that encrypt with the stack key on behalf of IAM principals."""
+    services = ["lambda"]  # function environments
+    if spec.tables:
+        services.append("dynamodb")
+    if spec.buckets:
+        services.append("s3")
+    return tuple(sorted(services))
+
+
+def add_stack_key(template: Template, spec: Spec, names: Names) -> None:
+    log_groups = [names.function_log_group(f.name) for f in spec.functions]
+    log_groups.append(names.api_log_group())
+    statements = [
+        {
+            "Sid": "KeyAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": ACCOUNT_ROOT},
+            "Action": list(ADMIN_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            # IAM principals of this account may use the key only through these services,
+            # so a role's kms grant cannot be used to decrypt data directly.
+            "Sid": "UseThroughStackServices",
+            "Effect": "Allow",
+            "Principal": {"AWS": ACCOUNT_ROOT},
+            "Action": list(DATA_ACTIONS),
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "kms:CallerAccount": Ref("AWS::AccountId"),
+                    "kms:ViaService": [
+                        Sub(f"{service}.${{AWS::Region}}.amazonaws.com")
+                        for service in key_services(spec)
+                    ],
+                }
+            },
+        },
+        {
+            "Sid": "EncryptStackLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": Sub("logs.${AWS::Region}.amazonaws.com")},
+            "Action": [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            ],
+            "Resource": "*",
+            "Condition": {
+                "ArnEquals": {
+                    "kms:EncryptionContext:aws:logs:arn": [
+                        Sub(
+                            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                            f":log-group:{group.pattern}"
+                        )
+                        for group in log_groups
+                    ]
+                }
+            },
+        },
+        {
+            # Alarms publish to the encrypted alarm topic.
+            "Sid": "PublishStackAlarms",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")},
+                "ArnLike": {
+                    "aws:SourceArn": Sub(
+                        "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}"
+                        f":alarm:{names.prefix}-*"
+                    )
+                },
+            },
+        },
+    ]
+    template.add_resource(
+        kms.Key(
+            STACK_KEY,
+            Description=Sub(f"{names.prefix} stack key"),
+            EnableKeyRotation=True,
+            PendingWindowInDays=30,
+            KeyPolicy={"Version": "2012-10-17", "Statement": statements},
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+        )
+    )
+    template.add_resource(
+        kms.Alias(
+            STACK_KEY_ALIAS,
+            AliasName=names.key_alias().sub(),
+            TargetKeyId=Ref(STACK_KEY),
+        )
+    )

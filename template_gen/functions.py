@@ -1,0 +1,125 @@
+"""Lambda functions, their log groups and the layers they share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from troposphere import GetAtt, Ref, Sub, Template, awslambda, logs, serverless
+
+from template_gen.findings import LAMBDA_FUNCTION, RESOLVED_LAYER_NAME, waiver_metadata
+from template_gen.model import Bucket, Function, Route, SecureParameter, Spec, Table
+from template_gen.naming import (
+    HTTP_API,
+    STACK_KEY,
+    Names,
+    function_id,
+    layer_id,
+    log_group_id,
+    logical_id,
+    role_id,
+)
+from template_gen.parameters import LOG_RETENTION_DAYS
+
+
+class LoggingConfig(awslambda.LoggingConfig):
+    """troposphere's LoggingConfig lost LogFormat to a later class of the same name."""
+
+    props: ClassVar[dict] = {**awslambda.LoggingConfig.props, "LogFormat": (str, False)}
+
+
+ENV_SUFFIX: dict[type, str] = {Table: "TABLE", Bucket: "BUCKET", SecureParameter: "PARAMETER"}
+
+
+def environment_variable(resource_name: str, kind: type) -> str:
+    """`cursor-signing-key`, SecureParameter -> `CURSOR_SIGNING_KEY_PARAMETER`."""
+    return f"{resource_name.upper().replace('-', '_')}_{ENV_SUFFIX[kind]}"
+
+
+def environment(spec: Spec, names: Names, function: Function) -> dict:
+    """Names of what the function relates to, never values: secrets are fetched at run time."""
+    variables: dict = {
+        "POWERTOOLS_SERVICE_NAME": function.name,
+        "POWERTOOLS_METRICS_NAMESPACE": Sub(names.metric_namespace()),
+    }
+    for relation in function.relations:
+        resource = spec.resource(relation.target)
+        key = environment_variable(resource.name, type(resource))
+        if isinstance(resource, SecureParameter):
+            variables[key] = names.parameter(resource.name).sub()
+        else:
+            variables[key] = Ref(logical_id(resource.name, type(resource).__name__))
+    return variables
+
+
+def route_event(route: Route) -> tuple[str, dict]:
+    """One SAM HttpApi event per route, keyed by a name made from the plain route key."""
+    properties: dict = {
+        "ApiId": Ref(HTTP_API),
+        "Method": route.method,
+        "Path": route.path,
+        "PayloadFormatVersion": "2.0",
+    }
+    if not route.authorized:
+        properties["Auth"] = {"Authorizer": "NONE"}
+    return logical_id(route.method, route.path.replace("{", "by ").replace("}", "")), {
+        "Type": "HttpApi",
+        "Properties": properties,
+    }
+
+
+def add_layers(template: Template, spec: Spec, names: Names, artifacts: Mapping[str, str]) -> None:
+    for layer in spec.layers:
+        template.add_resource(
+            serverless.LayerVersion(
+                layer_id(layer.name),
+                LayerName=names.layer(layer.name).sub(),
+                Description=layer.description,
+                ContentUri=artifacts.get(layer.name, layer.source),
+                CompatibleRuntimes=[spec.runtime],
+                CompatibleArchitectures=[spec.architecture],
+                # Old versions stay, so a rollback can return to them.
+                RetentionPolicy="Retain",
+                Metadata=waiver_metadata(RESOLVED_LAYER_NAME),
+            )
+        )
+
+
+def add_functions(
+    template: Template, spec: Spec, names: Names, artifacts: Mapping[str, str]
+) -> None:
+    for function in spec.functions:
+        template.add_resource(
+            logs.LogGroup(
+                log_group_id(function.name),
+                LogGroupName=names.function_log_group(function.name).sub(),
+                RetentionInDays=Ref(LOG_RETENTION_DAYS),
+                KmsKeyId=GetAtt(STACK_KEY, "Arn"),
+            )
+        )
+        template.add_resource(
+            serverless.Function(
+                function_id(function.name),
+                FunctionName=names.function(function.name).sub(),
+                Description=function.description,
+                CodeUri=artifacts.get(function.name, function.source),
+                Handler=function.handler,
+                Runtime=spec.runtime,
+                Architectures=[spec.architecture],
+                MemorySize=function.memory_mb,
+                Timeout=function.timeout_s,
+                Tracing="Active",
+                Role=GetAtt(role_id(function.name), "Arn"),
+                KmsKeyArn=GetAtt(STACK_KEY, "Arn"),
+                Layers=[Ref(layer_id(layer.name)) for layer in spec.layers],
+                LoggingConfig=LoggingConfig(
+                    LogFormat="JSON",
+                    LogGroup=Ref(log_group_id(function.name)),
+                    ApplicationLogLevel="INFO",
+                    SystemLogLevel="WARN",
+                ),
+                Environment=serverless.Environment(Variables=environment(spec, names, function)),
+                Events=dict(route_event(route) for route in function.routes),
+                Metadata=waiver_metadata(*LAMBDA_FUNCTION),
+            )
+        )

@@ -1,0 +1,146 @@
+"""Typed declarations that the spec is written in.
+
+Everything the template holds is derived from these frozen records: a function's role from
+its relations, its environment from the same relations, routes from its route list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Access(Enum):
+    READ = "read"
+    WRITE = "write"
+
+
+class KeyType(Enum):
+    STRING = "S"
+    NUMBER = "N"
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType = KeyType.STRING
+
+
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index. `projected` limits what the index exposes."""
+
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+    projected: tuple[str, ...] | None = None  # None projects all attributes
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class SecureParameter:
+    """A SecureString that `make params` creates; the template only references its name."""
+
+    name: str
+    purpose: str = ""
+
+
+Resource = Table | Bucket | SecureParameter
+
+
+@dataclass(frozen=True)
+class Relation:
+    """What a function may do to a resource. `prefix` narrows bucket access to a key prefix."""
+
+    target: str
+    access: Access
+    prefix: str = ""
+
+
+def reads(target: str, prefix: str = "") -> Relation:
+    return Relation(target, Access.READ, prefix)
+
+
+def writes(target: str, prefix: str = "") -> Relation:
+    return Relation(target, Access.WRITE, prefix)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    authorized: bool = True
+
+    @property
+    def key(self) -> str:
+        """The HTTP API route key, e.g. `GET /users/{id}`."""
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    source: str  # folder holding the handler module, relative to the repository root
+    routes: tuple[Route, ...]
+    relations: tuple[Relation, ...] = ()
+    handler: str = "app.handler"
+    memory_mb: int = 512
+    timeout_s: int = 10
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    source: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Api:
+    """The HTTP API. `default_origins` is the AllowedOrigins parameter's default."""
+
+    default_origins: tuple[str, ...]
+    allowed_headers: tuple[str, ...] = ("authorization", "content-type")
+    exposed_headers: tuple[str, ...] = ()
+    cors_max_age_s: int = 600
+    throttling_rate: int = 100
+    throttling_burst: int = 200
+    latency_alarm_ms: int = 2000
+    error_rate_alarm: float = 0.01
+
+
+@dataclass(frozen=True)
+class Spec:
+    project: str
+    functions: tuple[Function, ...]
+    tables: tuple[Table, ...]
+    buckets: tuple[Bucket, ...]
+    access_log_bucket: Bucket
+    parameters: tuple[SecureParameter, ...]
+    layers: tuple[Layer, ...]
+    api: Api
+    runtime: str = "python3.14"
+    architecture: str = "arm64"
+    environments: tuple[str, ...] = ("dev", "staging", "prod")
+
+    def resource(self, name: str) -> Resource:
+        for resource in (*self.tables, *self.buckets, *self.parameters):
+            if resource.name == name:
+                return resource
+        raise KeyError(name)

@@ -1,0 +1,241 @@
+"""DynamoDB tables and S3 buckets, with the secure defaults in one place."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, If, Ref, Sub, Template, dynamodb, s3
+
+from template_gen.findings import ACCESS_LOG_BUCKET, REGIONAL_BUCKET, waiver_metadata
+from template_gen.model import Bucket, Key, Spec, Table
+from template_gen.naming import STACK_KEY, Names, bucket_id, table_id
+from template_gen.parameters import ALLOWED_ORIGINS, IS_PROD
+
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+NONCURRENT_VERSION_DAYS = 90
+ACCESS_LOG_DAYS = 365
+ACCESS_LOG_NONCURRENT_DAYS = 30
+ACCESS_LOG_PREFIX = "s3/"
+
+
+def add_tables(template: Template, spec: Spec, names: Names) -> None:
+    for table in spec.tables:
+        template.add_resource(_table(table, names))
+
+
+def _attribute_definitions(table: Table) -> list[dynamodb.AttributeDefinition]:
+    keys: dict[str, Key] = {}
+    for key in (table.partition_key, table.sort_key):
+        if key is not None:
+            keys[key.name] = key
+    for index in table.indexes:
+        for key in (index.partition_key, index.sort_key):
+            if key is not None:
+                keys[key.name] = key
+    return [
+        dynamodb.AttributeDefinition(AttributeName=key.name, AttributeType=key.type.value)
+        for key in sorted(keys.values(), key=lambda k: k.name)
+    ]
+
+
+def _key_schema(partition: Key, sort: Key | None) -> list[dynamodb.KeySchema]:
+    schema = [dynamodb.KeySchema(AttributeName=partition.name, KeyType="HASH")]
+    if sort is not None:
+        schema.append(dynamodb.KeySchema(AttributeName=sort.name, KeyType="RANGE"))
+    return schema
+
+
+def _table(table: Table, names: Names) -> dynamodb.Table:
+    properties: dict = {
+        "TableName": names.table(table.name).sub(),
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": _attribute_definitions(table),
+        "KeySchema": _key_schema(table.partition_key, table.sort_key),
+        "SSESpecification": dynamodb.SSESpecification(
+            SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=GetAtt(STACK_KEY, "Arn")
+        ),
+        "PointInTimeRecoverySpecification": dynamodb.PointInTimeRecoverySpecification(
+            PointInTimeRecoveryEnabled=True
+        ),
+        "DeletionProtectionEnabled": If(IS_PROD, True, False),
+    }
+    if table.indexes:
+        properties["GlobalSecondaryIndexes"] = [
+            dynamodb.GlobalSecondaryIndex(
+                IndexName=index.name,
+                KeySchema=_key_schema(index.partition_key, index.sort_key),
+                Projection=(
+                    dynamodb.Projection(ProjectionType="ALL")
+                    if index.projected is None
+                    else dynamodb.Projection(
+                        ProjectionType="INCLUDE", NonKeyAttributes=list(index.projected)
+                    )
+                ),
+            )
+            for index in table.indexes
+        ]
+    if table.ttl_attribute:
+        properties["TimeToLiveSpecification"] = dynamodb.TimeToLiveSpecification(
+            AttributeName=table.ttl_attribute, Enabled=True
+        )
+    return dynamodb.Table(table_id(table.name), **properties, **RETAIN)
+
+
+def _deny_insecure_transport(bucket_logical_id: str) -> dict:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [
+            GetAtt(bucket_logical_id, "Arn"),
+            Sub(f"${{{bucket_logical_id}.Arn}}/*"),
+        ],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def _locked_down(**properties: object) -> dict:
+    """Properties every bucket shares: private, owner-enforced, versioned."""
+    return {
+        "PublicAccessBlockConfiguration": s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True,
+            BlockPublicPolicy=True,
+            IgnorePublicAcls=True,
+            RestrictPublicBuckets=True,
+        ),
+        "OwnershipControls": s3.OwnershipControls(
+            Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+        ),
+        "VersioningConfiguration": s3.VersioningConfiguration(Status="Enabled"),
+        **properties,
+    }
+
+
+def add_buckets(template: Template, spec: Spec, names: Names) -> None:
+    log_bucket = spec.access_log_bucket
+    log_id = bucket_id(log_bucket.name)
+    template.add_resource(
+        s3.Bucket(
+            log_id,
+            BucketName=names.bucket(log_bucket.name).sub(),
+            # S3 server access logging can only deliver to an SSE-S3 bucket.
+            BucketEncryption=s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(
+                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                            SSEAlgorithm="AES256"
+                        )
+                    )
+                ]
+            ),
+            LifecycleConfiguration=s3.LifecycleConfiguration(
+                Rules=[
+                    s3.LifecycleRule(
+                        Id="ExpireAccessLogs",
+                        Status="Enabled",
+                        ExpirationInDays=ACCESS_LOG_DAYS,
+                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                            NoncurrentDays=ACCESS_LOG_NONCURRENT_DAYS
+                        ),
+                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                            DaysAfterInitiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                        ),
+                    )
+                ]
+            ),
+            Metadata=waiver_metadata(ACCESS_LOG_BUCKET, REGIONAL_BUCKET),
+            **_locked_down(),
+            **RETAIN,
+        )
+    )
+    template.add_resource(
+        s3.BucketPolicy(
+            f"{log_id}Policy",
+            Bucket=Ref(log_id),
+            PolicyDocument={
+                "Version": "2012-10-17",
+                "Statement": [
+                    _deny_insecure_transport(log_id),
+                    {
+                        "Sid": "AllowServerAccessLogs",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": Sub(f"${{{log_id}.Arn}}/{ACCESS_LOG_PREFIX}*"),
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")},
+                            "ArnLike": {
+                                "aws:SourceArn": [
+                                    GetAtt(bucket_id(b.name), "Arn") for b in spec.buckets
+                                ]
+                            },
+                        },
+                    },
+                ],
+            },
+        )
+    )
+    for bucket in spec.buckets:
+        _add_data_bucket(template, bucket, names, log_id)
+
+
+def _add_data_bucket(template: Template, bucket: Bucket, names: Names, log_id: str) -> None:
+    logical = bucket_id(bucket.name)
+    template.add_resource(
+        s3.Bucket(
+            logical,
+            BucketName=names.bucket(bucket.name).sub(),
+            BucketEncryption=s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(
+                        BucketKeyEnabled=True,
+                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                            SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(STACK_KEY, "Arn")
+                        ),
+                    )
+                ]
+            ),
+            LoggingConfiguration=s3.LoggingConfiguration(
+                DestinationBucketName=Ref(log_id),
+                LogFilePrefix=f"{ACCESS_LOG_PREFIX}{bucket.name}/",
+            ),
+            LifecycleConfiguration=s3.LifecycleConfiguration(
+                Rules=[
+                    s3.LifecycleRule(
+                        Id="CleanUpVersionsAndUploads",
+                        Status="Enabled",
+                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                            NoncurrentDays=NONCURRENT_VERSION_DAYS
+                        ),
+                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                            DaysAfterInitiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                        ),
+                    )
+                ]
+            ),
+            # Browsers upload attachments straight to S3 with presigned POSTs.
+            CorsConfiguration=s3.CorsConfiguration(
+                CorsRules=[
+                    s3.CorsRules(
+                        AllowedMethods=["POST"],
+                        AllowedOrigins=Ref(ALLOWED_ORIGINS),
+                        ExposedHeaders=["ETag"],
+                        MaxAge=600,
+                    )
+                ]
+            ),
+            Metadata=waiver_metadata(REGIONAL_BUCKET),
+            **_locked_down(),
+            **RETAIN,
+        )
+    )
+    template.add_resource(
+        s3.BucketPolicy(
+            f"{logical}Policy",
+            Bucket=Ref(logical),
+            PolicyDocument={
+                "Version": "2012-10-17",
+                "Statement": [_deny_insecure_transport(logical)],
+            },
+        )
+    )
