@@ -11,7 +11,7 @@ TEMPLATE := build/template.yaml
 EXPANDED := build/template.expanded.json
 PYTEST_ARGS ?=
 
-.PHONY: help install lock build lint test unit integration readme clean
+.PHONY: help install lock build lint test unit integration snapshot readme clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ integration: build ## Integration tests only (the emulator on loopback)
 
 test: lint ## Install, build, lint and run every test
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+snapshot: $(STAMP) ## Refresh the golden template snapshot after an intended change
+	@UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/unit/test_snapshot.py
 
 readme: $(STAMP) ## Regenerate the architecture diagram in README.md
 	@$(PY) -m template_gen diagram --write

@@ -19,7 +19,7 @@ from template_gen.diagram import README_BEGIN, README_END, mermaid, replace_bloc
 from template_gen.expand import expand
 from template_gen.spec import SPEC
 from template_gen.template import render_yaml
-from template_gen.validate import SpecError, check_sources
+from template_gen.validate import SpecError, check_sources, validate_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -34,6 +34,7 @@ def load_artifacts(manifest: Path) -> dict[str, str]:
 
 
 def render(out: Path) -> None:
+    validate_spec(SPEC)
     check_sources(SPEC, ROOT)
     artifacts = load_artifacts(out.parent / "manifest.json")
     if not artifacts:

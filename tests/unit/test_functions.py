@@ -1,0 +1,92 @@
+"""Function configuration: runtime, logging, and environment variables that carry names."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from template_gen.spec import SPEC
+from tests.conftest import of_type
+
+
+def functions(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return of_type(resources, "AWS::Serverless::Function")
+
+
+def test_every_spec_function_is_rendered(resources: dict[str, Any]) -> None:
+    names = {f["Properties"]["FunctionName"]["Fn::Sub"] for f in functions(resources).values()}
+    assert names == {f"backend-kit-${{Environment}}-{f.name}" for f in SPEC.functions}
+
+
+def test_runtime_architecture_and_limits(resources: dict[str, Any]) -> None:
+    for name, function in functions(resources).items():
+        p = function["Properties"]
+        assert p["Runtime"] == "python3.14", name
+        assert p["Architectures"] == ["arm64"], name
+        assert p["Tracing"] == "Active", name
+        assert isinstance(p["MemorySize"], int) and isinstance(p["Timeout"], int), name
+        assert p["KmsKeyArn"] == {"Fn::GetAtt": ["StackKey", "Arn"]}, name
+        assert p["Handler"] == "app.handler", name
+
+
+def test_each_function_logs_json_to_its_own_encrypted_group(resources: dict[str, Any]) -> None:
+    for name, function in functions(resources).items():
+        logging = function["Properties"]["LoggingConfig"]
+        assert logging["LogFormat"] == "JSON", name
+        group = resources[logging["LogGroup"]["Ref"]]["Properties"]
+        fn_name = function["Properties"]["FunctionName"]["Fn::Sub"]
+        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{fn_name}"}
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert group["KmsKeyId"] == {"Fn::GetAtt": ["StackKey", "Arn"]}
+
+
+def test_environment_has_the_sam_shape_and_string_keys(resources: dict[str, Any]) -> None:
+    for name, function in functions(resources).items():
+        environment = function["Properties"]["Environment"]
+        assert list(environment) == ["Variables"], name
+        for key, value in environment["Variables"].items():
+            assert key.isupper() and key.replace("_", "").isalnum(), (name, key)
+            # A plain string, or a single Ref/Sub: never a list, a nested map or a number.
+            assert isinstance(value, str) or list(value) in (["Ref"], ["Fn::Sub"]), (name, key)
+
+
+def test_environment_carries_resource_names(resources: dict[str, Any]) -> None:
+    items = functions(resources)["ItemsFunction"]["Properties"]["Environment"]["Variables"]
+    assert items["ITEMS_TABLE"] == {"Ref": "ItemsTable"}
+    assert items["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+    assert items["ASSETS_BUCKET"] == {"Ref": "AssetsBucket"}
+    assert items["CURSOR_SIGNING_KEY_PARAMETER"] == {
+        "Fn::Sub": "/backend-kit/${Environment}/cursor-signing-key"
+    }
+    users = functions(resources)["UsersFunction"]["Properties"]["Environment"]["Variables"]
+    assert users["USERS_TABLE"] == {"Ref": "UsersTable"}
+    assert "ITEMS_TABLE" not in users and "ASSETS_BUCKET" not in users
+
+
+def test_no_secret_value_reaches_the_template(template: dict[str, Any]) -> None:
+    text = json.dumps(template)
+    assert "{{resolve:" not in text  # dynamic references would put values in the config
+    for parameter in template["Parameters"].values():
+        assert "SSM" not in parameter["Type"]  # SSM parameter types resolve values at deploy
+        assert not parameter.get("NoEcho")
+
+
+def test_layers_target_the_function_runtime(resources: dict[str, Any]) -> None:
+    layers = of_type(resources, "AWS::Serverless::LayerVersion")
+    assert set(layers) == {"DepsLayer", "SharedLayer"}
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    for function in functions(resources).values():
+        assert function["Properties"]["Layers"] == [{"Ref": "DepsLayer"}, {"Ref": "SharedLayer"}]
+
+
+def test_artifacts_replace_code_locations_without_touching_the_spec() -> None:
+    from template_gen.template import build_template
+
+    built = build_template(SPEC, {"users": "build/functions/users-0123456789abcdef.zip"})
+    resources = built.to_dict()["Resources"]
+    assert resources["UsersFunction"]["Properties"]["CodeUri"] == (
+        "build/functions/users-0123456789abcdef.zip"
+    )
+    assert resources["ItemsFunction"]["Properties"]["CodeUri"] == "functions/items"

@@ -1,0 +1,153 @@
+"""Each role allows exactly what its function's relations imply, on exact resources."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from template_gen.model import Function, Route, reads
+from template_gen.spec import SPEC
+from template_gen.template import build_template
+from tests.conftest import of_type
+
+KEY = {"Fn::GetAtt": ["StackKey", "Arn"]}
+BASELINE = {
+    ("logs:CreateLogStream", "LOG_GROUP"),
+    ("logs:PutLogEvents", "LOG_GROUP"),
+    ("xray:PutTelemetryRecords", "*"),
+    ("xray:PutTraceSegments", "*"),
+    ("kms:Decrypt", json.dumps(KEY)),
+}
+TABLE_READ = ("dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem")
+TABLE_WRITE = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+PARAMETER = json.dumps(
+    {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+        "/backend-kit/${Environment}/cursor-signing-key"
+    }
+)
+ANY_KEY_HERE = json.dumps(
+    {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}
+)
+
+
+def table(name: str) -> str:
+    return json.dumps({"Fn::GetAtt": [name, "Arn"]})
+
+
+def index(name: str) -> str:
+    return json.dumps({"Fn::Sub": f"${{{name}.Arn}}/index/*"})
+
+
+def grants(role: dict[str, Any], log_group: str) -> set[tuple[str, str]]:
+    """(action, resource) pairs of a role, with its own log group shown as LOG_GROUP."""
+    own_log_group = json.dumps({"Fn::GetAtt": [log_group, "Arn"]})
+    pairs = set()
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            for action in statement["Action"]:
+                for resource in statement["Resource"]:
+                    text = resource if isinstance(resource, str) else json.dumps(resource)
+                    pairs.add((action, "LOG_GROUP" if text == own_log_group else text))
+    return pairs
+
+
+def test_health_role_has_only_the_baseline(resources: dict[str, Any]) -> None:
+    assert grants(resources["HealthRole"], "HealthLogGroup") == BASELINE
+
+
+def test_users_role_reads_and_writes_users_and_reads_the_signing_key(
+    resources: dict[str, Any],
+) -> None:
+    expected = BASELINE | {
+        *((a, table("UsersTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
+        *((a, index("UsersTable")) for a in (*TABLE_READ, "dynamodb:Query")),
+        ("ssm:GetParameter", PARAMETER),
+        ("kms:Decrypt", ANY_KEY_HERE),
+        ("kms:Decrypt", json.dumps(KEY)),
+        ("kms:DescribeKey", json.dumps(KEY)),
+        ("kms:Encrypt", json.dumps(KEY)),
+        ("kms:GenerateDataKey", json.dumps(KEY)),
+    }
+    assert grants(resources["UsersRole"], "UsersLogGroup") == expected
+
+
+def test_items_role_matches_its_relations(resources: dict[str, Any]) -> None:
+    expected = BASELINE | {
+        *((a, table("ItemsTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
+        *((a, table("IdempotencyTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
+        ("s3:PutObject", json.dumps({"Fn::Sub": "${AssetsBucket.Arn}/items/*"})),
+        ("ssm:GetParameter", PARAMETER),
+        ("kms:Decrypt", ANY_KEY_HERE),
+        ("kms:Decrypt", json.dumps(KEY)),
+        ("kms:DescribeKey", json.dumps(KEY)),
+        ("kms:Encrypt", json.dumps(KEY)),
+        ("kms:GenerateDataKey", json.dumps(KEY)),
+    }
+    assert grants(resources["ItemsRole"], "ItemsLogGroup") == expected
+
+
+def test_key_use_is_limited_to_the_service_that_needs_it(resources: dict[str, Any]) -> None:
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if any(a.startswith("kms:") for a in statement["Action"]):
+                    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+                    assert via["Fn::Sub"].endswith(".${AWS::Region}.amazonaws.com"), name
+
+
+def test_the_signing_key_decrypt_is_pinned_to_the_parameter(resources: dict[str, Any]) -> None:
+    for role in ("UsersRole", "ItemsRole"):
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        (ssm,) = [s for s in statements if s["Sid"] == "DecryptCursorSigningKeyViaSsm"]
+        context = ssm["Condition"]["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"]
+        assert json.dumps(context) == PARAMETER
+
+
+def test_a_read_only_relation_grants_no_write() -> None:
+    reader = Function(
+        name="reader",
+        source="functions/reader",
+        routes=(Route("GET", "/reports"),),
+        relations=(reads("items"),),
+    )
+    spec = dataclasses.replace(SPEC, functions=(*SPEC.functions, reader))
+    role = build_template(spec).to_dict()["Resources"]["ReaderRole"]
+    actions = {action for action, _ in grants(role, "ReaderLogGroup")}
+    assert "dynamodb:GetItem" in actions
+    assert not actions & {*TABLE_WRITE, "s3:PutObject", "kms:Encrypt", "ssm:GetParameter"}
+
+
+def test_no_managed_policies_anywhere(resources: dict[str, Any], expanded: dict[str, Any]) -> None:
+    for name, resource in {**resources, **expanded["Resources"]}.items():
+        properties = resource.get("Properties", {})
+        assert "ManagedPolicyArns" not in properties, name
+        if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            assert "Policies" not in properties, name  # SAM would turn these into managed ones
+    assert not of_type(expanded["Resources"], "AWS::IAM::ManagedPolicy")
+    assert not of_type(expanded["Resources"], "AWS::IAM::Policy")
+
+
+def test_one_role_per_function(resources: dict[str, Any]) -> None:
+    functions = of_type(resources, "AWS::Serverless::Function")
+    roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
+    assert len(set(roles)) == len(functions) == len(of_type(resources, "AWS::IAM::Role"))
+
+
+def test_no_wildcard_actions_and_star_resources_only_for_xray(
+    resources: dict[str, Any],
+) -> None:
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                for action in statement["Action"]:
+                    assert "*" not in action, (name, action)
+                if "*" in statement["Resource"]:
+                    assert all(a.startswith("xray:") for a in statement["Action"]), name

@@ -1,0 +1,89 @@
+"""Every route of the contract maps to its function by plain name, and only /health is open."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from template_gen.spec import SPEC
+from tests.conftest import of_type
+
+CONTRACT = {
+    "GET /health": "health",
+    "POST /users": "users",
+    "GET /users": "users",
+    "GET /users/{id}": "users",
+    "PATCH /users/{id}": "users",
+    "DELETE /users/{id}": "users",
+    "POST /items": "items",
+    "GET /items": "items",
+    "GET /items/{id}": "items",
+    "PATCH /items/{id}": "items",
+    "DELETE /items/{id}": "items",
+    "POST /items/{id}/attachments": "items",
+}
+
+
+def rendered_routes(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    routes = {}
+    for logical, function in of_type(resources, "AWS::Serverless::Function").items():
+        for event in function["Properties"]["Events"].values():
+            assert event["Type"] == "HttpApi"
+            p = event["Properties"]
+            # Plain strings: a route table keyed by an unresolved value cannot match requests.
+            assert isinstance(p["Method"], str) and isinstance(p["Path"], str)
+            key = f"{p['Method']} {p['Path']}"
+            assert key not in routes, f"{key} declared twice"
+            routes[key] = (logical, p)
+    return routes
+
+
+def test_the_template_serves_exactly_the_contract(resources: dict[str, Any]) -> None:
+    routes = rendered_routes(resources)
+    assert {key: logical for key, (logical, _) in routes.items()} == {
+        key: f"{name.capitalize()}Function" for key, name in CONTRACT.items()
+    }
+
+
+def test_spec_routes_are_the_contract() -> None:
+    declared = {route.key: f.name for f in SPEC.functions for route in f.routes}
+    assert declared == CONTRACT
+
+
+def test_only_health_skips_the_authorizer(resources: dict[str, Any]) -> None:
+    for key, (_, properties) in rendered_routes(resources).items():
+        assert properties["ApiId"] == {"Ref": "HttpApi"}
+        assert properties["PayloadFormatVersion"] == "2.0"
+        if key == "GET /health":
+            assert properties["Auth"] == {"Authorizer": "NONE"}
+        else:
+            assert "Auth" not in properties  # the API's DefaultAuthorizer applies
+
+
+def test_expanded_integrations_point_at_the_declared_functions(expanded: dict[str, Any]) -> None:
+    body = expanded["Resources"]["HttpApi"]["Properties"]["Body"]
+    seen = {}
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            if method == "x-amazon-apigateway-any-method":
+                continue
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            (target,) = re.findall(r"\$\{(\w+)\.Arn\}", uri)
+            seen[f"{method.upper()} {path}"] = target
+            security = operation.get("security")
+            if path == "/health":
+                assert security == [{"NONE": []}]  # SAM's marker for an open route
+            else:
+                assert security == [{"CognitoJwt": []}], (method, path)
+    assert seen == {key: f"{name.capitalize()}Function" for key, name in CONTRACT.items()}
+
+
+def test_invoke_permissions_are_scoped_to_this_api(expanded: dict[str, Any]) -> None:
+    permissions = of_type(expanded["Resources"], "AWS::Lambda::Permission")
+    assert len(permissions) == len(CONTRACT)
+    for permission in permissions.values():
+        p = permission["Properties"]
+        assert p["Principal"] == "apigateway.amazonaws.com"
+        pattern, variables = p["SourceArn"]["Fn::Sub"]
+        assert pattern.startswith("arn:${AWS::Partition}:execute-api:${AWS::Region}:")
+        assert variables["__ApiId__"] == {"Ref": "HttpApi"}
