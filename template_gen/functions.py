@@ -13,11 +13,13 @@ from template_gen.naming import (
     HTTP_API,
     STACK_KEY,
     Names,
+    bucket_id,
     function_id,
     layer_id,
     log_group_id,
     logical_id,
     role_id,
+    table_id,
 )
 from template_gen.parameters import LOG_RETENTION_DAYS
 
@@ -47,8 +49,10 @@ def environment(spec: Spec, names: Names, function: Function) -> dict:
         key = environment_variable(resource.name, type(resource))
         if isinstance(resource, SecureParameter):
             variables[key] = names.parameter(resource.name).sub()
+        elif isinstance(resource, Table):
+            variables[key] = Ref(table_id(resource.name))
         else:
-            variables[key] = Ref(logical_id(resource.name, type(resource).__name__))
+            variables[key] = Ref(bucket_id(resource.name))
     return variables
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from troposphere import GetAtt, If, Ref, Sub, Template, dynamodb, s3
 
 from template_gen.findings import ACCESS_LOG_BUCKET, REGIONAL_BUCKET, waiver_metadata
-from template_gen.model import Bucket, Key, Spec, Table
-from template_gen.naming import STACK_KEY, Names, bucket_id, table_id
+from template_gen.model import Key, Spec, Table
+from template_gen.naming import STACK_KEY, Names, PhysicalName, bucket_id, table_id
 from template_gen.parameters import ALLOWED_ORIGINS, IS_PROD
 
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
@@ -94,148 +94,126 @@ def _deny_insecure_transport(bucket_logical_id: str) -> dict:
     }
 
 
-def _locked_down(**properties: object) -> dict:
-    """Properties every bucket shares: private, owner-enforced, versioned."""
-    return {
-        "PublicAccessBlockConfiguration": s3.PublicAccessBlockConfiguration(
+def _policy(bucket_logical_id: str, *statements: dict) -> s3.BucketPolicy:
+    """Every bucket policy starts by refusing plain HTTP."""
+    return s3.BucketPolicy(
+        f"{bucket_logical_id}Policy",
+        Bucket=Ref(bucket_logical_id),
+        PolicyDocument={
+            "Version": "2012-10-17",
+            "Statement": [_deny_insecure_transport(bucket_logical_id), *statements],
+        },
+    )
+
+
+def _lifecycle(
+    rule_id: str, noncurrent_days: int, expiration_days: int | None = None
+) -> s3.LifecycleConfiguration:
+    rule = s3.LifecycleRule(
+        Id=rule_id,
+        Status="Enabled",
+        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=noncurrent_days),
+        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+            DaysAfterInitiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+        ),
+    )
+    if expiration_days is not None:
+        rule.ExpirationInDays = expiration_days
+    return s3.LifecycleConfiguration(Rules=[rule])
+
+
+def _encryption(default: s3.ServerSideEncryptionByDefault, **rule: object) -> s3.BucketEncryption:
+    return s3.BucketEncryption(
+        ServerSideEncryptionConfiguration=[
+            s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=default, **rule)
+        ]
+    )
+
+
+def _bucket(logical: str, name: PhysicalName, **properties: object) -> s3.Bucket:
+    """A bucket with what every bucket shares: private, owner-enforced, versioned, retained."""
+    return s3.Bucket(
+        logical,
+        BucketName=name.sub(),
+        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
             BlockPublicAcls=True,
             BlockPublicPolicy=True,
             IgnorePublicAcls=True,
             RestrictPublicBuckets=True,
         ),
-        "OwnershipControls": s3.OwnershipControls(
+        OwnershipControls=s3.OwnershipControls(
             Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
         ),
-        "VersioningConfiguration": s3.VersioningConfiguration(Status="Enabled"),
+        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
         **properties,
-    }
+        **RETAIN,
+    )
 
 
 def add_buckets(template: Template, spec: Spec, names: Names) -> None:
     log_bucket = spec.access_log_bucket
     log_id = bucket_id(log_bucket.name)
     template.add_resource(
-        s3.Bucket(
+        _bucket(
             log_id,
-            BucketName=names.bucket(log_bucket.name).sub(),
+            names.bucket(log_bucket.name),
             # S3 server access logging can only deliver to an SSE-S3 bucket.
-            BucketEncryption=s3.BucketEncryption(
-                ServerSideEncryptionConfiguration=[
-                    s3.ServerSideEncryptionRule(
-                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                            SSEAlgorithm="AES256"
-                        )
-                    )
-                ]
-            ),
-            LifecycleConfiguration=s3.LifecycleConfiguration(
-                Rules=[
-                    s3.LifecycleRule(
-                        Id="ExpireAccessLogs",
-                        Status="Enabled",
-                        ExpirationInDays=ACCESS_LOG_DAYS,
-                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
-                            NoncurrentDays=ACCESS_LOG_NONCURRENT_DAYS
-                        ),
-                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
-                            DaysAfterInitiation=ABORT_INCOMPLETE_UPLOADS_DAYS
-                        ),
-                    )
-                ]
+            BucketEncryption=_encryption(s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256")),
+            LifecycleConfiguration=_lifecycle(
+                "ExpireAccessLogs", ACCESS_LOG_NONCURRENT_DAYS, ACCESS_LOG_DAYS
             ),
             Metadata=waiver_metadata(ACCESS_LOG_BUCKET, REGIONAL_BUCKET),
-            **_locked_down(),
-            **RETAIN,
         )
     )
     template.add_resource(
-        s3.BucketPolicy(
-            f"{log_id}Policy",
-            Bucket=Ref(log_id),
-            PolicyDocument={
-                "Version": "2012-10-17",
-                "Statement": [
-                    _deny_insecure_transport(log_id),
-                    {
-                        "Sid": "AllowServerAccessLogs",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": Sub(f"${{{log_id}.Arn}}/{ACCESS_LOG_PREFIX}*"),
-                        "Condition": {
-                            "StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")},
-                            "ArnLike": {
-                                "aws:SourceArn": [
-                                    GetAtt(bucket_id(b.name), "Arn") for b in spec.buckets
-                                ]
-                            },
-                        },
+        _policy(
+            log_id,
+            {
+                "Sid": "AllowServerAccessLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": Sub(f"${{{log_id}.Arn}}/{ACCESS_LOG_PREFIX}*"),
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")},
+                    "ArnLike": {
+                        "aws:SourceArn": [GetAtt(bucket_id(b.name), "Arn") for b in spec.buckets]
                     },
-                ],
+                },
             },
         )
     )
     for bucket in spec.buckets:
-        _add_data_bucket(template, bucket, names, log_id)
-
-
-def _add_data_bucket(template: Template, bucket: Bucket, names: Names, log_id: str) -> None:
-    logical = bucket_id(bucket.name)
-    template.add_resource(
-        s3.Bucket(
-            logical,
-            BucketName=names.bucket(bucket.name).sub(),
-            BucketEncryption=s3.BucketEncryption(
-                ServerSideEncryptionConfiguration=[
-                    s3.ServerSideEncryptionRule(
-                        BucketKeyEnabled=True,
-                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                            SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(STACK_KEY, "Arn")
-                        ),
-                    )
-                ]
-            ),
-            LoggingConfiguration=s3.LoggingConfiguration(
-                DestinationBucketName=Ref(log_id),
-                LogFilePrefix=f"{ACCESS_LOG_PREFIX}{bucket.name}/",
-            ),
-            LifecycleConfiguration=s3.LifecycleConfiguration(
-                Rules=[
-                    s3.LifecycleRule(
-                        Id="CleanUpVersionsAndUploads",
-                        Status="Enabled",
-                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
-                            NoncurrentDays=NONCURRENT_VERSION_DAYS
-                        ),
-                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
-                            DaysAfterInitiation=ABORT_INCOMPLETE_UPLOADS_DAYS
-                        ),
-                    )
-                ]
-            ),
-            # Browsers upload attachments straight to S3 with presigned POSTs.
-            CorsConfiguration=s3.CorsConfiguration(
-                CorsRules=[
-                    s3.CorsRules(
-                        AllowedMethods=["POST"],
-                        AllowedOrigins=Ref(ALLOWED_ORIGINS),
-                        ExposedHeaders=["ETag"],
-                        MaxAge=600,
-                    )
-                ]
-            ),
-            Metadata=waiver_metadata(REGIONAL_BUCKET),
-            **_locked_down(),
-            **RETAIN,
+        logical = bucket_id(bucket.name)
+        template.add_resource(
+            _bucket(
+                logical,
+                names.bucket(bucket.name),
+                BucketEncryption=_encryption(
+                    s3.ServerSideEncryptionByDefault(
+                        SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(STACK_KEY, "Arn")
+                    ),
+                    BucketKeyEnabled=True,
+                ),
+                LoggingConfiguration=s3.LoggingConfiguration(
+                    DestinationBucketName=Ref(log_id),
+                    LogFilePrefix=f"{ACCESS_LOG_PREFIX}{bucket.name}/",
+                ),
+                LifecycleConfiguration=_lifecycle(
+                    "CleanUpVersionsAndUploads", NONCURRENT_VERSION_DAYS
+                ),
+                # Browsers upload attachments straight to S3 with presigned POSTs.
+                CorsConfiguration=s3.CorsConfiguration(
+                    CorsRules=[
+                        s3.CorsRules(
+                            AllowedMethods=["POST"],
+                            AllowedOrigins=Ref(ALLOWED_ORIGINS),
+                            ExposedHeaders=["ETag"],
+                            MaxAge=600,
+                        )
+                    ]
+                ),
+                Metadata=waiver_metadata(REGIONAL_BUCKET),
+            )
         )
-    )
-    template.add_resource(
-        s3.BucketPolicy(
-            f"{logical}Policy",
-            Bucket=Ref(logical),
-            PolicyDocument={
-                "Version": "2012-10-17",
-                "Statement": [_deny_insecure_transport(logical)],
-            },
-        )
-    )
+        template.add_resource(_policy(logical))

@@ -35,6 +35,12 @@ PARAMETER = json.dumps(
 ANY_KEY_HERE = json.dumps(
     {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}
 )
+# Reading the signing key, and reading and writing tables encrypted with the stack key.
+SIGNING_KEY = {("ssm:GetParameter", PARAMETER), ("kms:Decrypt", ANY_KEY_HERE)}
+TABLE_KEY_USE = {
+    (action, json.dumps(KEY))
+    for action in ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+}
 
 
 def table(name: str) -> str:
@@ -69,12 +75,8 @@ def test_users_role_reads_and_writes_users_and_reads_the_signing_key(
     expected = BASELINE | {
         *((a, table("UsersTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
         *((a, index("UsersTable")) for a in (*TABLE_READ, "dynamodb:Query")),
-        ("ssm:GetParameter", PARAMETER),
-        ("kms:Decrypt", ANY_KEY_HERE),
-        ("kms:Decrypt", json.dumps(KEY)),
-        ("kms:DescribeKey", json.dumps(KEY)),
-        ("kms:Encrypt", json.dumps(KEY)),
-        ("kms:GenerateDataKey", json.dumps(KEY)),
+        *SIGNING_KEY,
+        *TABLE_KEY_USE,
     }
     assert grants(resources["UsersRole"], "UsersLogGroup") == expected
 
@@ -84,12 +86,9 @@ def test_items_role_matches_its_relations(resources: dict[str, Any]) -> None:
         *((a, table("ItemsTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
         *((a, table("IdempotencyTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
         ("s3:PutObject", json.dumps({"Fn::Sub": "${AssetsBucket.Arn}/items/*"})),
-        ("ssm:GetParameter", PARAMETER),
-        ("kms:Decrypt", ANY_KEY_HERE),
-        ("kms:Decrypt", json.dumps(KEY)),
-        ("kms:DescribeKey", json.dumps(KEY)),
-        ("kms:Encrypt", json.dumps(KEY)),
-        ("kms:GenerateDataKey", json.dumps(KEY)),
+        ("kms:GenerateDataKey", json.dumps(KEY)),  # through S3, for SSE-KMS uploads
+        *SIGNING_KEY,
+        *TABLE_KEY_USE,
     }
     assert grants(resources["ItemsRole"], "ItemsLogGroup") == expected
 
