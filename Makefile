@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 TEMPLATE := build/template.yaml
 EXPANDED := build/template.expanded.json
 PYTEST_ARGS ?=
+PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 
 .PHONY: help install lock build lint test unit integration snapshot readme clean
 
@@ -26,9 +28,9 @@ $(STAMP): requirements.txt
 
 install: $(STAMP) ## Create .venv and install requirements.txt into it
 
-lock: $(STAMP) ## Recompile requirements.in into the hashed requirements.txt
-	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--output-file requirements.txt requirements.in
+lock: $(STAMP) ## Recompile requirements.in and layers/deps/requirements.in into hashed locks
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file layers/deps/requirements.txt layers/deps/requirements.in
 
 build: $(STAMP) ## Render build/template.yaml from template_gen/spec.py
 	@$(PY) -m template_gen render
