@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint test unit integration snapshot readme clean
+.PHONY: help install lock build lint test unit integration snapshot bench readme clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,8 +32,8 @@ lock: $(STAMP) ## Recompile requirements.in and layers/deps/requirements.in into
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
 	$(PIP_COMPILE) --output-file layers/deps/requirements.txt layers/deps/requirements.in
 
-build: $(STAMP) ## Render build/template.yaml from template_gen/spec.py
-	@$(PY) -m template_gen render
+build: $(STAMP) ## Content-hashed zips, build/manifest.json and build/template.yaml
+	@$(PY) build.py
 
 lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
 	@$(PY) -m ruff check .
@@ -57,6 +57,9 @@ test: lint ## Install, build, lint and run every test
 
 snapshot: $(STAMP) ## Refresh the golden template snapshot after an intended change
 	@UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/unit/test_snapshot.py
+
+bench: $(STAMP) ## The performance suite: ratios against the named peers
+	@for bench in benchmarks/bench_*.py; do $(PY) $$bench; done
 
 readme: $(STAMP) ## Regenerate the architecture diagram in README.md
 	@$(PY) -m template_gen diagram --write

@@ -9,16 +9,16 @@ diagram  prints the architecture diagram; --check/--write compare or update READ
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
-from cfn_flip import load_yaml
-
+from artifacts.files import write_if_changed
 from template_gen.diagram import README_BEGIN, README_END, mermaid, replace_block
-from template_gen.expand import expand
 from template_gen.spec import SPEC
-from template_gen.template import render_yaml
 from template_gen.validate import SpecError, check_sources, validate_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,24 +33,50 @@ def load_artifacts(manifest: Path) -> dict[str, str]:
     return {entry["name"]: entry["path"] for entry in entries}
 
 
+def render_inputs(artifacts: dict[str, str]) -> str:
+    """Everything the template is a function of: the artifacts, the renderer's own source
+    (spec included) and the libraries that serialise it."""
+    digest = hashlib.sha256(json.dumps(artifacts, sort_keys=True).encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in ("troposphere", "cfn-flip", "PyYAML"):
+        digest.update(f"{package}=={version(package)}".encode())
+    return digest.hexdigest()
+
+
 def render(out: Path) -> None:
+    """Render unless nothing it depends on changed: YAML serialisation is the slowest step of
+    a no-op build."""
     validate_spec(SPEC)
     check_sources(SPEC, ROOT)
     artifacts = load_artifacts(out.parent / "manifest.json")
     if not artifacts:
-        # Relative to build/, where the template is written, as `sam` resolves CodeUri.
+        # Relative to the template's folder, which is where `sam` resolves CodeUri from.
         artifacts = {
-            item.name: str(Path("..") / item.source) for item in (*SPEC.functions, *SPEC.layers)
+            item.name: os.path.relpath(ROOT / item.source, out.parent)
+            for item in (*SPEC.functions, *SPEC.layers)
         }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_yaml(SPEC, artifacts))
-    print(f"rendered {out.relative_to(ROOT)}")
+    stamp = out.with_name(f".{out.name}.inputs")
+    inputs = render_inputs(artifacts)
+    if out.is_file() and stamp.is_file() and stamp.read_text() == inputs:
+        print(f"  template cached: {out.parent.name}/{out.name}")
+        return
+    from template_gen.template import render_yaml
+
+    changed = write_if_changed(out, render_yaml(SPEC, artifacts))
+    write_if_changed(stamp, inputs)
+    print(f"  template {'rendered' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
 
 
 def write_expansion(template: Path, out: Path) -> None:
+    # Imported here: the translator pulls in boto3, which rendering does not need.
+    from cfn_flip import load_yaml
+
+    from template_gen.expand import expand
+
     expanded = expand(load_yaml(template.read_text()))
-    out.write_text(json.dumps(expanded, indent=2, sort_keys=True) + "\n")
-    print(f"expanded {template.relative_to(ROOT)} -> {out.relative_to(ROOT)}")
+    write_if_changed(out, json.dumps(expanded, indent=2, sort_keys=True) + "\n")
+    print(f"expanded {template.name} -> {out.name}")
 
 
 def diagram(check: bool, write: bool) -> int:

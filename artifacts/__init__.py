@@ -1,0 +1,1 @@
+"""Deterministic, content-hashed build of the functions and layers (see build.py)."""
