@@ -3,21 +3,21 @@ of one account, and the functions' resolved environment names resources that exi
 
 from __future__ import annotations
 
-import io
+import base64
+import hashlib
 import json
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from artifacts.builder import Built
 from template_gen.expand import expand
 from template_gen.spec import SPEC
 from template_gen.template import build_template
 
-ROOT = Path(__file__).resolve().parents[2]
 REGIONS = ("us-east-1", "eu-west-1")
 STACK = "backend-kit-dev"
 ARTIFACTS = "deploy-artifacts"
@@ -48,16 +48,7 @@ def client(service: str, endpoint: str, region: str) -> Any:
     )
 
 
-def zip_folder(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, path.relative_to(folder).as_posix())
-    return buffer.getvalue()
-
-
-def deploy(endpoint: str, region: str) -> dict[str, Any]:
+def deploy(endpoint: str, region: str, out: Path, built: list[Built]) -> dict[str, Any]:
     s3 = client("s3", endpoint, region)
     bucket = f"{ARTIFACTS}-{region}"
     if region == "us-east-1":
@@ -65,10 +56,11 @@ def deploy(endpoint: str, region: str) -> dict[str, Any]:
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     locations = {}
-    for item in (*SPEC.functions, *SPEC.layers):
-        s3.put_object(Bucket=bucket, Key=f"{item.name}.zip", Body=zip_folder(ROOT / item.source))
-        locations[item.source] = f"s3://{bucket}/{item.name}.zip"
-    expanded = expand(build_template(SPEC).to_dict(), locations)
+    for artifact in built:
+        s3.upload_file(str(out / artifact.path), bucket, artifact.path)
+        locations[artifact.path] = f"s3://{bucket}/{artifact.path}"
+    template = build_template(SPEC, {a.name: a.path for a in built}).to_dict()
+    expanded = expand(template, locations)
     cloudformation = client("cloudformation", endpoint, region)
     cloudformation.create_stack(
         StackName=STACK,
@@ -86,8 +78,8 @@ def deploy(endpoint: str, region: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def stacks(emulator: str) -> dict[str, dict[str, Any]]:
-    return {region: deploy(emulator, region) for region in REGIONS}
+def stacks(emulator: str, built: tuple[Path, list[Built]]) -> dict[str, dict[str, Any]]:
+    return {region: deploy(emulator, region, *built) for region in REGIONS}
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -133,6 +125,18 @@ def test_environment_names_resources_that_exist(
         "ASSETS_BUCKET",
         "CURSOR_SIGNING_KEY_PARAMETER",
     }
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_functions_run_the_hashed_zips(
+    stacks: dict[str, Any], emulator: str, built: tuple[Path, list[Built]], region: str
+) -> None:
+    out, artifacts = built
+    lambda_ = client("lambda", emulator, region)
+    for artifact in (a for a in artifacts if a.kind == "function"):
+        expected = base64.b64encode(hashlib.sha256((out / artifact.path).read_bytes()).digest())
+        config = lambda_.get_function_configuration(FunctionName=f"backend-kit-dev-{artifact.name}")
+        assert config["CodeSha256"] == expected.decode()
 
 
 def test_global_names_do_not_collide_across_regions(stacks: dict[str, Any], emulator: str) -> None:

@@ -1,0 +1,134 @@
+"""The build: normalised zips, content-hashed names, incremental rebuilds, limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from artifacts.builder import Builder, BuildError, Limits, manifest_text
+from artifacts.files import collect
+from artifacts.zipper import FIXED_TIME, write_zip
+from template_gen.spec import SPEC
+
+ROOT = Path(__file__).resolve().parents[2]
+# The deps layer needs pip and the registry; the reproducibility test builds it in full.
+NO_DEPS = dataclasses.replace(SPEC, layers=tuple(x for x in SPEC.layers if x.name != "deps"))
+
+
+def sources(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    for item in (*NO_DEPS.functions, *NO_DEPS.layers):
+        shutil.copytree(ROOT / item.source, root / item.source,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    return root
+
+
+def build(root: Path, limits: Limits | None = None, lines: list[str] | None = None) -> dict:
+    log = lines.append if lines is not None else lambda line: None
+    built = Builder(NO_DEPS, root, root / "build", limits or Limits(), log=log).build()
+    return json.loads(manifest_text(NO_DEPS, built))
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_ino)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_zip_entries_are_sorted_share_one_timestamp_and_hold_no_bytecode(tmp_path: Path) -> None:
+    folder = tmp_path / "fn"
+    (folder / "pkg" / "__pycache__").mkdir(parents=True)
+    (folder / "pkg" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\0")
+    (folder / "zeta.py").write_text("z = 1\n")
+    (folder / "app.py").write_text("a = 1\n")
+    (folder / "pkg" / "mod.py").write_text("m = 1\n")
+    (folder / "stale.pyc").write_bytes(b"\0")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    (folder / "notes.txt~").write_text("backup")
+    (folder / "run.sh").write_text("#!/bin/sh\n")
+    (folder / "run.sh").chmod(0o700)
+    (folder / "app.py").chmod(0o600)
+    write_zip(tmp_path / "fn.zip", collect(folder))
+    with zipfile.ZipFile(tmp_path / "fn.zip") as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+    assert names == ["app.py", "pkg/mod.py", "run.sh", "zeta.py"]
+    assert {info.date_time for info in infos} == {FIXED_TIME}
+    modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in infos}
+    assert modes == {"app.py": 0o644, "pkg/mod.py": 0o644, "run.sh": 0o755, "zeta.py": 0o644}
+    assert {info.compress_type for info in infos} == {zipfile.ZIP_DEFLATED}
+
+
+def test_layer_content_sits_under_python(tmp_path: Path) -> None:
+    manifest = build(sources(tmp_path))
+    (shared,) = [a for a in manifest["artifacts"] if a["name"] == "shared"]
+    with zipfile.ZipFile(tmp_path / "repo" / "build" / shared["path"]) as archive:
+        assert all(name.startswith("python/backend_kit/") for name in archive.namelist())
+
+
+def test_names_and_manifest_come_from_the_content(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    manifest = build(root)
+    for artifact in manifest["artifacts"]:
+        path = root / "build" / artifact["path"]
+        kind = {"function": "functions", "layer": "layers"}[artifact["kind"]]
+        assert artifact["path"] == f"{kind}/{artifact['name']}-{artifact['input_sha256'][:16]}.zip"
+        assert artifact["zip_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert artifact["zipped_bytes"] == path.stat().st_size
+        with zipfile.ZipFile(path) as archive:
+            assert artifact["files"] == len(archive.infolist())
+            assert artifact["unzipped_bytes"] == sum(i.file_size for i in archive.infolist())
+
+
+def test_a_change_to_one_function_changes_only_its_zip(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    before = {a["name"]: a for a in build(root)["artifacts"]}
+    app = root / "functions" / "items" / "app.py"
+    app.write_text(app.read_text() + "\n# changed\n")
+    after = {a["name"]: a for a in build(root)["artifacts"]}
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"items"}
+    assert not (root / "build" / before["items"]["path"]).exists()  # the stale zip is gone
+    assert (root / "build" / after["items"]["path"]).is_file()
+
+
+def test_mtimes_and_permissions_do_not_change_the_output(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    first = build(root)
+    for path in (root / "functions").rglob("*.py"):
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+        path.chmod(0o600)
+    shutil.rmtree(root / "build")
+    assert build(root) == first
+
+
+def test_a_no_op_rebuild_touches_nothing(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    build(root)
+    before = snapshot(root / "build")
+    lines: list[str] = []
+    build(root, lines=lines)
+    assert snapshot(root / "build") == before
+    assert len(lines) == 1 + len(NO_DEPS.functions) + len(NO_DEPS.layers)
+    assert all(" cached " in line for line in lines[1:])
+
+
+def test_a_zip_over_the_limit_fails_naming_it_and_its_size(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    (root / "functions" / "users" / "blob.bin").write_bytes(os.urandom(4096))
+    with pytest.raises(BuildError, match=r"function 'users' is 0\.0\d* MB zipped, over the 0 MB"):
+        build(root, Limits(max_zipped_bytes=2048))
+
+
+def test_a_function_with_its_layers_over_the_unzipped_limit_fails(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    with pytest.raises(BuildError, match=r"function '\w+' with its layers is [\d.]+ MB unzipped"):
+        build(root, Limits(max_unzipped_bytes=1000))
