@@ -1,4 +1,4 @@
-"""GET /health: liveness and the build version, without auth."""
+"""GET /health: liveness and the build version, without auth or dependencies."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import json
 import os
 from typing import Any
 
+VERSION = os.environ.get("BUILD_VERSION", "unbuilt")
+
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    body = {"status": "ok", "version": os.environ.get("BUILD_VERSION", "unbuilt")}
     return {
         "statusCode": 200,
         "headers": {"content-type": "application/json", "cache-control": "no-store"},
-        "body": json.dumps(body),
+        "body": json.dumps({"status": "ok", "version": VERSION}),
     }

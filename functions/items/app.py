@@ -1,14 +1,166 @@
-"""The /items routes. Until their handlers land, every route answers 501 in the contract's
-error shape, so a deployed stack fails loudly rather than pretending to work."""
+"""The /items routes: thin handlers over `catalog`, with idempotent creates and
+presigned attachment uploads."""
 
 from __future__ import annotations
 
+import functools
+import os
+import re
+import uuid
 from typing import Any
 
-from backend_kit.errors import error_response
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+from catalog import Catalog
+
+from backend_kit import errors, http
+from backend_kit.aws import RETRY_AFTER_S, client
+from backend_kit.cursors import Cursors
+from backend_kit.secrets import signing_key
+from backend_kit.validation import Field, integer, string_list, text
+
+ITEM = {
+    "name": Field(text(1, 200), required=True),
+    "description": Field(text(0, 2000, multiline=True), nullable=True),
+    "price_cents": Field(integer(0, 10**12), nullable=True),
+    "tags": Field(string_list(20, text(1, 50)), nullable=True),
+}
+ATTACHMENT = {
+    "filename": Field(text(1, 200), required=True),
+    "content_type": Field(text(3, 127), required=True),
+    "size": Field(integer(1, 100 * 1024 * 1024 + 1), required=True),
+}
+CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+UPLOAD_EXPIRES_S = 900
+IDEMPOTENCY_HOURS = 24
+
+app = http.create_app()
+dynamodb = client("dynamodb")
+catalog = Catalog(dynamodb, os.environ["ITEMS_TABLE"])
+cursors = Cursors(signing_key(os.environ["CURSOR_SIGNING_KEY_PARAMETER"]))
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request_id = event.get("requestContext", {}).get("requestId", "")
-    route = event.get("routeKey", "")
-    return error_response(501, "not_implemented", f"{route} is not implemented yet", request_id)
+@functools.cache
+def idempotent_create() -> tuple[Any, Any]:
+    """Powertools idempotency over the idempotency table, keyed by caller and header and
+    checked against the body. Imported on first use: most requests never need it."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    config = IdempotencyConfig(
+        event_key_jmespath="[caller, key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=IDEMPOTENCY_HOURS * 3600,
+    )
+    store = DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=dynamodb
+    )
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
+    def create(request: dict[str, Any]) -> dict[str, Any]:
+        return catalog.create(request["caller"], request["body"])
+
+    return create, config
+
+
+def create_once(caller: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    create, config = idempotent_create()
+    config.register_lambda_context(app.lambda_context)
+    try:
+        return create(request={"caller": caller, "key": key, "body": body})
+    except IdempotencyValidationError:
+        raise errors.conflict(
+            "This Idempotency-Key was used with a different body", "idempotency_key_reused"
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise errors.conflict(
+            "A request with this Idempotency-Key is in progress",
+            "idempotency_in_progress",
+            **{"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
+
+
+@app.post("/items")
+def create_item() -> Response:
+    caller = http.caller(app)
+    body = http.json_body(app, ITEM)
+    key = http.header(app, "idempotency-key")
+    if key is None:
+        item = catalog.create(caller, body)
+    elif not IDEMPOTENCY_KEY.match(key):
+        raise errors.invalid({"Idempotency-Key": "must be 1 to 128 printable ASCII characters"})
+    else:
+        item = create_once(caller, key, body)
+    http.metrics.add_metric("ItemCreated", MetricUnit.Count, 1)
+    return http.respond(201, item, etag=item["version"], location=f"/items/{item['id']}")
+
+
+@app.get("/items")
+def list_items() -> Response:
+    caller = http.caller(app)
+    limit = http.page_limit(app)
+    scope = f"{caller}:GET /items"
+    start = cursors.decode(scope, http.cursor_param(app))
+    page, last = catalog.page(caller, limit, start)
+    return http.respond(200, {"items": page, "next_cursor": cursors.encode(scope, last)})
+
+
+@app.get("/items/<item_id>")
+def get_item(item_id: str) -> Response:
+    item = catalog.get(http.caller(app), item_id)
+    return http.respond(200, item, etag=item["version"])
+
+
+@app.patch("/items/<item_id>")
+def update_item(item_id: str) -> Response:
+    caller = http.caller(app)
+    expected = http.expected_version(app)
+    changes = http.json_body(app, ITEM, partial=True)
+    item = catalog.update(caller, item_id, expected, changes)
+    return http.respond(200, item, etag=item["version"])
+
+
+@app.delete("/items/<item_id>")
+def delete_item(item_id: str) -> Response:
+    caller = http.caller(app)
+    catalog.delete(caller, item_id, http.expected_version(app))
+    return http.respond(204)
+
+
+def safe_filename(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name.rsplit("/", 1)[-1]).strip("._")
+    return cleaned[:120] or "file"
+
+
+@app.post("/items/<item_id>/attachments")
+def create_attachment(item_id: str) -> Response:
+    caller = http.caller(app)
+    body = http.json_body(app, ATTACHMENT)
+    if not CONTENT_TYPE.match(body["content_type"]):
+        raise errors.invalid({"content_type": "must be a media type such as image/png"})
+    catalog.get(caller, item_id)  # 404 unless the caller owns it
+    key = f"items/{caller}/{item_id}/{uuid.uuid4()}/{safe_filename(body['filename'])}"
+    s3 = client("s3", signature_version="s3v4")
+    upload = s3.generate_presigned_post(
+        Bucket=os.environ["ASSETS_BUCKET"],
+        Key=key,
+        Fields={"Content-Type": body["content_type"]},
+        Conditions=[
+            {"Content-Type": body["content_type"]},
+            ["content-length-range", 1, body["size"]],
+        ],
+        ExpiresIn=UPLOAD_EXPIRES_S,
+    )
+    return http.respond(201, {"url": upload["url"], "fields": upload["fields"], "key": key})
+
+
+handler = http.lambda_handler(app)

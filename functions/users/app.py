@@ -1,14 +1,82 @@
-"""The /users routes. Until their handlers land, every route answers 501 in the contract's
-error shape, so a deployed stack fails loudly rather than pretending to work."""
+"""The /users routes: thin handlers over `profiles`, with the contract's errors."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from backend_kit.errors import error_response
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+from profiles import PRIVATE, PUBLIC, Profiles
+
+from backend_kit import errors, http
+from backend_kit.aws import client
+from backend_kit.cursors import Cursors
+from backend_kit.secrets import signing_key
+from backend_kit.validation import Field, email, text
+
+REGISTRATION = {"email": Field(email, required=True), "name": Field(text(1, 200), required=True)}
+CHANGES = {"email": Field(email), "name": Field(text(1, 200))}
+
+app = http.create_app()
+profiles = Profiles(client("dynamodb"), os.environ["USERS_TABLE"])
+cursors = Cursors(signing_key(os.environ["CURSOR_SIGNING_KEY_PARAMETER"]))
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request_id = event.get("requestContext", {}).get("requestId", "")
-    route = event.get("routeKey", "")
-    return error_response(501, "not_implemented", f"{route} is not implemented yet", request_id)
+def view(profile: dict[str, Any], caller: str) -> dict[str, Any]:
+    fields = PRIVATE if profile["id"] == caller else PUBLIC
+    return {field: profile[field] for field in fields}
+
+
+def own(user_id: str, caller: str, action: str) -> None:
+    if user_id != caller:
+        raise errors.forbidden(f"Only the owner may {action} a profile")
+
+
+@app.post("/users")
+def register() -> Response:
+    caller = http.caller(app)
+    body = http.json_body(app, REGISTRATION)
+    profile = profiles.register(caller, body["email"], body["name"])
+    http.metrics.add_metric("UserRegistered", MetricUnit.Count, 1)
+    return http.respond(201, view(profile, caller), etag=profile["version"],
+                        location=f"/users/{caller}")  # fmt: skip
+
+
+@app.get("/users")
+def list_users() -> Response:
+    caller = http.caller(app)
+    limit = http.page_limit(app)
+    scope = f"{caller}:GET /users"
+    start = cursors.decode(scope, http.cursor_param(app))
+    page, last = profiles.page(limit, start)
+    return http.respond(200, {"items": page, "next_cursor": cursors.encode(scope, last)})
+
+
+@app.get("/users/<user_id>")
+def get_user(user_id: str) -> Response:
+    caller = http.caller(app)
+    profile = profiles.get(user_id)
+    return http.respond(200, view(profile, caller), etag=profile["version"])
+
+
+@app.patch("/users/<user_id>")
+def update_user(user_id: str) -> Response:
+    caller = http.caller(app)
+    own(user_id, caller, "change")
+    expected = http.expected_version(app)
+    changes = http.json_body(app, CHANGES, partial=True)
+    profile = profiles.update(caller, expected, changes)
+    return http.respond(200, view(profile, caller), etag=profile["version"])
+
+
+@app.delete("/users/<user_id>")
+def delete_user(user_id: str) -> Response:
+    caller = http.caller(app)
+    own(user_id, caller, "delete")
+    profiles.delete(caller, http.expected_version(app))
+    http.metrics.add_metric("UserDeleted", MetricUnit.Count, 1)
+    return http.respond(204)
+
+
+handler = http.lambda_handler(app)

@@ -1,0 +1,51 @@
+"""AWS clients, made once per container with bounded retries, and how their failures map
+onto the contract."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+# botocore's standard mode retries throttling and transient errors with backoff; three
+# attempts keep a request well inside the function timeout.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
+    tcp_keepalive=True,
+)
+RETRY_AFTER_S = 1
+# Errors that mean "try again later", once botocore's own retries are spent.
+UNAVAILABLE_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling",
+    "RequestLimitExceeded", "InternalServerError", "InternalFailure", "ServiceUnavailable",
+    "ServiceUnavailableException", "TransactionInProgressException", "LimitExceededException",
+    "TooManyUpdates", "SlowDown", "RequestTimeout",
+})  # fmt: skip
+
+
+@functools.cache
+def client(service: str, **config: Any) -> Any:
+    """One client per service and container. `config` merges into the shared Config."""
+    merged = CLIENT_CONFIG.merge(Config(**config)) if config else CLIENT_CONFIG
+    return boto3.client(service, region_name=os.environ.get("AWS_REGION"), config=merged)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_unavailable(error: Exception) -> bool:
+    if isinstance(error, ClientError):
+        code = error_code(error)
+        if code == "TransactionCanceledException":
+            reasons = error.response.get("CancellationReasons") or []
+            return any(r.get("Code") in ("ThrottlingError", "TransactionConflict")
+                       for r in reasons)  # fmt: skip
+        return code in UNAVAILABLE_CODES
+    return isinstance(error, (ConnectionError, HTTPClientError))

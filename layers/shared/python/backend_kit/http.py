@@ -1,0 +1,168 @@
+"""The HTTP side of every function: the resolver with the contract's error handling, and
+request helpers that validate as they read."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import BotoCoreError, ClientError
+
+from backend_kit import errors
+from backend_kit.aws import RETRY_AFTER_S, is_unavailable
+from backend_kit.validation import Schema, validate
+
+MAX_BODY_BYTES = 64 * 1024
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+JSON = "application/json"
+
+logger = Logger()
+metrics = Metrics()
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_id(app: APIGatewayHttpResolver) -> str:
+    context = app.current_event.get("requestContext") or {}
+    return str(context.get("requestId") or getattr(app.lambda_context, "aws_request_id", ""))
+
+
+def error_response(app: APIGatewayHttpResolver, error: errors.ApiError) -> Response:
+    return Response(
+        status_code=error.status,
+        content_type=JSON,
+        body=_json(error.body(request_id(app))),
+        headers=error.headers,
+    )
+
+
+def create_app() -> APIGatewayHttpResolver:
+    """A resolver whose every failure, expected or not, is the contract's JSON error."""
+    app = APIGatewayHttpResolver(serializer=_json)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return error_response(app, errors.not_found("route"))
+
+    @app.exception_handler(errors.ApiError)
+    def _api_error(error: errors.ApiError) -> Response:
+        if error.status >= 500:
+            logger.warning("request failed", extra={"code": error.code})
+        return error_response(app, error)
+
+    @app.exception_handler([ClientError, BotoCoreError])
+    def _aws_error(error: Exception) -> Response:
+        if is_unavailable(error):
+            logger.warning("dependency unavailable after retries", exc_info=error)
+            return error_response(app, errors.unavailable(RETRY_AFTER_S))
+        return _unexpected(error)
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # The trace goes to the logs only; the caller gets the request id to quote.
+        logger.exception("unhandled error")
+        return error_response(app, errors.INTERNAL)
+
+    return app
+
+
+def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict, Any], dict]:
+    @metrics.log_metrics
+    @logger.inject_lambda_context(
+        correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+    )
+    def handler(event: dict, context: Any) -> dict:
+        return app.resolve(event, context)
+
+    return handler
+
+
+def caller(app: APIGatewayHttpResolver) -> str:
+    """The token's subject, as the JWT authorizer passed it through. Never from the body."""
+    context = app.current_event.get("requestContext") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise errors.unauthorized()
+    logger.append_keys(caller=subject)
+    return subject
+
+
+def header(app: APIGatewayHttpResolver, name: str) -> str | None:
+    value = app.current_event.headers.get(name)  # case-insensitive in Powertools v3
+    return value if isinstance(value, str) else None
+
+
+def json_body(app: APIGatewayHttpResolver, schema: Schema, *, partial: bool = False) -> dict:
+    event = app.current_event
+    raw = event.get("body")
+    if raw is None or raw == "":
+        return validate(None, schema, partial=partial)
+    if not isinstance(raw, str):
+        raise errors.malformed("The body is not valid JSON")
+    if event.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise errors.malformed("The body is not valid base64") from None
+    else:
+        data = raw.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_BODY_BYTES:
+        raise errors.payload_too_large(MAX_BODY_BYTES)
+    content_type = (header(app, "content-type") or "").split(";")[0].strip().lower()
+    if content_type != JSON and not content_type.endswith("+json"):
+        raise errors.unsupported_media_type()
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise errors.malformed("The body is not valid UTF-8 JSON") from None
+    return validate(body, schema, partial=partial)
+
+
+def expected_version(app: APIGatewayHttpResolver) -> int:
+    """The version in If-Match (`"3"`, `W/"3"` or `3`); 428 without it."""
+    value = header(app, "if-match")
+    if value is None:
+        raise errors.precondition_required()
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise errors.invalid({"If-Match": 'must be the resource\'s version, e.g. "3"'})
+    return int(text)
+
+
+def page_limit(app: APIGatewayHttpResolver) -> int:
+    raw = app.current_event.get_query_string_value("limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_PAGE):
+        raise errors.invalid({"limit": f"must be an integer from 1 to {MAX_PAGE}"})
+    return int(raw)
+
+
+def cursor_param(app: APIGatewayHttpResolver) -> str | None:
+    return app.current_event.get_query_string_value("cursor")
+
+
+def respond(
+    status: int, body: Any = None, *, etag: int | None = None, location: str | None = None
+) -> Response:
+    headers = {}
+    if etag is not None:
+        headers["ETag"] = f'"{etag}"'
+    if location is not None:
+        headers["Location"] = location
+    return Response(
+        status_code=status,
+        content_type=JSON if body is not None else None,
+        body=_json(body) if body is not None else "",
+        headers=headers,
+    )
