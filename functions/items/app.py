@@ -60,7 +60,14 @@ def idempotent_create() -> tuple[Any, Any]:
         table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=dynamodb
     )
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
+    # A fixed prefix keeps keys stable across deploys and code moves (the default derives it
+    # from the module and function names).
+    @idempotent_function(
+        data_keyword_argument="request",
+        persistence_store=store,
+        config=config,
+        key_prefix="items.create",
+    )
     def create(request: dict[str, Any]) -> dict[str, Any]:
         return catalog.create(request["caller"], request["body"])
 

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 # botocore's standard mode retries throttling and transient errors with backoff; three
 # attempts keep a request well inside the function timeout.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=2,
     read_timeout=5,
     tcp_keepalive=True,

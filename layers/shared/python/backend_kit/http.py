@@ -21,6 +21,7 @@ from backend_kit.validation import Schema, validate
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+MAX_SUBJECT = 128
 JSON = "application/json"
 
 logger = Logger()
@@ -28,7 +29,7 @@ metrics = Metrics()
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def request_id(app: APIGatewayHttpResolver) -> str:
@@ -91,7 +92,12 @@ def caller(app: APIGatewayHttpResolver) -> str:
     context = app.current_event.get("requestContext") or {}
     claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject:
+    # The authorizer verified the token; this only keeps odd subjects out of table keys.
+    if (
+        not isinstance(subject, str)
+        or not 0 < len(subject) <= MAX_SUBJECT
+        or not subject.isprintable()
+    ):
         raise errors.unauthorized()
     logger.append_keys(caller=subject)
     return subject
