@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sys
@@ -164,9 +165,17 @@ class Builder:
                 )
 
 
+def build_version(built: list[Built]) -> str:
+    """One hash for the whole build: it changes when any artifact's inputs change."""
+    ordered = sorted(built, key=lambda b: (b.kind, b.name))
+    lines = "".join(f"{b.kind}/{b.name}:{b.input_sha256}\n" for b in ordered)
+    return hashlib.sha256(lines.encode()).hexdigest()[:16]
+
+
 def manifest_text(spec: Spec, built: list[Built]) -> str:
     target = Target.for_lambda(spec.runtime, spec.architecture)
     manifest = {
+        "version": build_version(built),
         "format": ZIP_FORMAT,
         "zlib": ZLIB_VERSION,
         "target": {

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from artifacts.files import write_if_changed
 from template_gen.diagram import README_BEGIN, README_END, mermaid, replace_block
+from template_gen.model import UNBUILT
 from template_gen.spec import SPEC
 from template_gen.validate import SpecError, check_sources, validate_spec
 
@@ -25,18 +26,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 
 
-def load_artifacts(manifest: Path) -> dict[str, str]:
-    """name -> zip path (relative to build/, where the template lives)."""
+def load_manifest(manifest: Path) -> tuple[dict[str, str], str]:
+    """(name -> zip path relative to build/, where the template lives; build version)."""
     if not manifest.is_file():
-        return {}
-    entries = json.loads(manifest.read_text())["artifacts"]
-    return {entry["name"]: entry["path"] for entry in entries}
+        return {}, UNBUILT
+    data = json.loads(manifest.read_text())
+    return {entry["name"]: entry["path"] for entry in data["artifacts"]}, data["version"]
 
 
-def render_inputs(artifacts: dict[str, str]) -> str:
+def render_inputs(artifacts: dict[str, str], build_version: str) -> str:
     """Everything the template is a function of: the artifacts, the renderer's own source
     (spec included) and the libraries that serialise it."""
-    digest = hashlib.sha256(json.dumps(artifacts, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps([artifacts, build_version], sort_keys=True).encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for package in ("troposphere", "cfn-flip", "PyYAML"):
@@ -49,7 +50,7 @@ def render(out: Path) -> None:
     a no-op build."""
     validate_spec(SPEC)
     check_sources(SPEC, ROOT)
-    artifacts = load_artifacts(out.parent / "manifest.json")
+    artifacts, build_version = load_manifest(out.parent / "manifest.json")
     if not artifacts:
         # Relative to the template's folder, which is where `sam` resolves CodeUri from.
         artifacts = {
@@ -57,13 +58,13 @@ def render(out: Path) -> None:
             for item in (*SPEC.functions, *SPEC.layers)
         }
     stamp = out.with_name(f".{out.name}.inputs")
-    inputs = render_inputs(artifacts)
+    inputs = render_inputs(artifacts, build_version)
     if out.is_file() and stamp.is_file() and stamp.read_text() == inputs:
         print(f"  template cached: {out.parent.name}/{out.name}")
         return
     from template_gen.template import render_yaml
 
-    changed = write_if_changed(out, render_yaml(SPEC, artifacts))
+    changed = write_if_changed(out, render_yaml(SPEC, artifacts, build_version))
     write_if_changed(stamp, inputs)
     print(f"  template {'rendered' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
 

@@ -38,7 +38,7 @@ def environment_variable(resource_name: str, kind: type) -> str:
     return f"{resource_name.upper().replace('-', '_')}_{ENV_SUFFIX[kind]}"
 
 
-def environment(spec: Spec, names: Names, function: Function) -> dict:
+def environment(spec: Spec, names: Names, function: Function, build_version: str) -> dict:
     """Names of what the function relates to, never values: secrets are fetched at run time."""
     variables: dict = {
         "POWERTOOLS_SERVICE_NAME": function.name,
@@ -53,6 +53,8 @@ def environment(spec: Spec, names: Names, function: Function) -> dict:
             variables[key] = Ref(table_id(resource.name))
         else:
             variables[key] = Ref(bucket_id(resource.name))
+    if function.reports_build_version:
+        variables["BUILD_VERSION"] = build_version
     return variables
 
 
@@ -90,7 +92,11 @@ def add_layers(template: Template, spec: Spec, names: Names, artifacts: Mapping[
 
 
 def add_functions(
-    template: Template, spec: Spec, names: Names, artifacts: Mapping[str, str]
+    template: Template,
+    spec: Spec,
+    names: Names,
+    artifacts: Mapping[str, str],
+    build_version: str,
 ) -> None:
     for function in spec.functions:
         template.add_resource(
@@ -122,7 +128,9 @@ def add_functions(
                     ApplicationLogLevel="INFO",
                     SystemLogLevel="WARN",
                 ),
-                Environment=serverless.Environment(Variables=environment(spec, names, function)),
+                Environment=serverless.Environment(
+                    Variables=environment(spec, names, function, build_version)
+                ),
                 Events=dict(route_event(route) for route in function.routes),
                 Metadata=waiver_metadata(*LAMBDA_FUNCTION),
             )

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+# The build version of a template rendered before any build.
+UNBUILT = "unbuilt"
+
 
 class Access(Enum):
     READ = "read"
@@ -102,6 +105,8 @@ class Function:
     memory_mb: int = 512
     timeout_s: int = 10
     description: str = ""
+    # Gets BUILD_VERSION, the build's content hash, e.g. for GET /health.
+    reports_build_version: bool = False
 
 
 @dataclass(frozen=True)

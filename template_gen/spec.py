@@ -66,6 +66,7 @@ SPEC = Spec(
             routes=(Route("GET", "/health", authorized=False),),
             memory_mb=256,
             timeout_s=3,
+            reports_build_version=True,
             description="Liveness and build version, without auth",
         ),
         Function(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from troposphere import GetAtt, Output, Ref, Template
 
 from template_gen import api, encryption, functions, iam, monitoring, parameters, storage
-from template_gen.model import Spec
+from template_gen.model import UNBUILT, Spec
 from template_gen.naming import (
     ALARM_TOPIC,
     HTTP_API,
@@ -23,9 +23,12 @@ from template_gen.validate import validate_spec
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 
 
-def build_template(spec: Spec, artifacts: Mapping[str, str] | None = None) -> Template:
+def build_template(
+    spec: Spec, artifacts: Mapping[str, str] | None = None, build_version: str = UNBUILT
+) -> Template:
     """Render the stack. `artifacts` maps a function or layer name to its built CodeUri;
-    a name missing from it points at its source folder, as `sam build` expects."""
+    a name missing from it points at its source folder, as `sam build` expects.
+    `build_version` is the build's content hash, for functions that report it."""
     validate_spec(spec)
     artifacts = artifacts or {}
     names = Names(spec.project)
@@ -41,7 +44,7 @@ def build_template(spec: Spec, artifacts: Mapping[str, str] | None = None) -> Te
     storage.add_buckets(template, spec, names)
     iam.add_roles(template, spec, names)
     functions.add_layers(template, spec, names, artifacts)
-    functions.add_functions(template, spec, names, artifacts)
+    functions.add_functions(template, spec, names, artifacts, build_version)
     api.add_user_pool(template, names)
     api.add_http_api(template, spec, names)
     monitoring.add_alarm_topic(template, names)
@@ -75,5 +78,7 @@ def _add_outputs(template: Template, spec: Spec) -> None:
     template.add_output(outputs)
 
 
-def render_yaml(spec: Spec, artifacts: Mapping[str, str] | None = None) -> str:
-    return build_template(spec, artifacts).to_yaml()
+def render_yaml(
+    spec: Spec, artifacts: Mapping[str, str] | None = None, build_version: str = UNBUILT
+) -> str:
+    return build_template(spec, artifacts, build_version).to_yaml()

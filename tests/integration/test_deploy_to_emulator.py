@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from artifacts.builder import Built
+from artifacts.builder import Built, build_version
 from template_gen.expand import expand
 from template_gen.spec import SPEC
 from template_gen.template import build_template
@@ -59,7 +59,8 @@ def deploy(endpoint: str, region: str, out: Path, built: list[Built]) -> dict[st
     for artifact in built:
         s3.upload_file(str(out / artifact.path), bucket, artifact.path)
         locations[artifact.path] = f"s3://{bucket}/{artifact.path}"
-    template = build_template(SPEC, {a.name: a.path for a in built}).to_dict()
+    template = build_template(SPEC, {a.name: a.path for a in built}, build_version(built))
+    template = template.to_dict()
     expanded = expand(template, locations)
     cloudformation = client("cloudformation", endpoint, region)
     cloudformation.create_stack(
@@ -90,7 +91,7 @@ def test_stack_reaches_create_complete(stacks: dict[str, Any], region: str) -> N
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_environment_names_resources_that_exist(
-    stacks: dict[str, Any], emulator: str, region: str
+    stacks: dict[str, Any], emulator: str, built: tuple[Path, list[Built]], region: str
 ) -> None:
     lambda_ = client("lambda", emulator, region)
     dynamodb = client("dynamodb", emulator, region)
@@ -114,6 +115,8 @@ def test_environment_names_resources_that_exist(
                 assert value == "/backend-kit/dev/cursor-signing-key"
                 ssm.put_parameter(Name=value, Type="SecureString", Value="k", Overwrite=True)
                 assert ssm.get_parameter(Name=value, WithDecryption=True)["Parameter"]["Value"]
+            elif key == "BUILD_VERSION":
+                assert value == build_version(built[1])
             else:
                 assert key.startswith("POWERTOOLS_"), key
                 continue
@@ -124,6 +127,7 @@ def test_environment_names_resources_that_exist(
         "IDEMPOTENCY_TABLE",
         "ASSETS_BUCKET",
         "CURSOR_SIGNING_KEY_PARAMETER",
+        "BUILD_VERSION",
     }
 
 

@@ -132,3 +132,11 @@ def test_a_function_with_its_layers_over_the_unzipped_limit_fails(tmp_path: Path
     root = sources(tmp_path)
     with pytest.raises(BuildError, match=r"function '\w+' with its layers is [\d.]+ MB unzipped"):
         build(root, Limits(max_unzipped_bytes=1000))
+
+
+def test_the_build_version_follows_any_artifact(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    first = build(root)["version"]
+    assert build(root)["version"] == first
+    (root / "layers" / "shared" / "python" / "backend_kit" / "extra.py").write_text("x = 1\n")
+    assert build(root)["version"] != first

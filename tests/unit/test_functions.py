@@ -90,3 +90,17 @@ def test_artifacts_replace_code_locations_without_touching_the_spec() -> None:
         "build/functions/users-0123456789abcdef.zip"
     )
     assert resources["ItemsFunction"]["Properties"]["CodeUri"] == "functions/items"
+
+
+def test_only_functions_that_report_it_get_the_build_version() -> None:
+    from template_gen.template import build_template
+
+    resources = build_template(SPEC, build_version="0123456789abcdef").to_dict()["Resources"]
+    for function in SPEC.functions:
+        variables = resources[f"{function.name.capitalize()}Function"]["Properties"]["Environment"][
+            "Variables"
+        ]
+        if function.reports_build_version:
+            assert variables["BUILD_VERSION"] == "0123456789abcdef"
+        else:
+            assert "BUILD_VERSION" not in variables
