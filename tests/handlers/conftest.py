@@ -71,10 +71,11 @@ def create_tables() -> None:
             )
 
 
-def load_function(name: str) -> ModuleType:
+def load_function(name: str, container: int = 0) -> ModuleType:
+    """Import a function's handler as a fresh module: each `container` has its own state."""
     folder = ROOT / "functions" / name
     sys.path.insert(0, str(folder))
-    spec = importlib.util.spec_from_file_location(f"{name}_handler", folder / "app.py")
+    spec = importlib.util.spec_from_file_location(f"{name}_handler_{container}", folder / "app.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
