@@ -58,7 +58,7 @@ test: lint ## Install, build, lint and run every test
 snapshot: $(STAMP) ## Refresh the golden template snapshot after an intended change
 	@UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/unit/test_snapshot.py
 
-bench: $(STAMP) ## The performance suite: ratios against the named peers
+bench: build ## The performance suite: ratios against the named peers
 	@for bench in benchmarks/bench_*.py; do $(PY) $$bench; done
 
 readme: $(STAMP) ## Regenerate the architecture diagram in README.md
