@@ -113,12 +113,7 @@ def create_item() -> Response:
 
 @app.get("/items")
 def list_items() -> Response:
-    caller = http.caller(app)
-    limit = http.page_limit(app)
-    scope = f"{caller}:GET /items"
-    start = cursors.decode(scope, http.cursor_param(app))
-    page, last = catalog.page(caller, limit, start)
-    return http.respond(200, {"items": page, "next_cursor": cursors.encode(scope, last)})
+    return http.list_page(app, cursors, "GET /items", catalog.page)
 
 
 @app.get("/items/<item_id>")

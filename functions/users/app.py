@@ -45,12 +45,10 @@ def register() -> Response:
 
 @app.get("/users")
 def list_users() -> Response:
-    caller = http.caller(app)
-    limit = http.page_limit(app)
-    scope = f"{caller}:GET /users"
-    start = cursors.decode(scope, http.cursor_param(app))
-    page, last = profiles.page(limit, start)
-    return http.respond(200, {"items": page, "next_cursor": cursors.encode(scope, last)})
+    # Every profile is public: the listing is the same whoever asks.
+    return http.list_page(
+        app, cursors, "GET /users", lambda _, limit, start: profiles.page(limit, start)
+    )
 
 
 @app.get("/users/<user_id>")

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from backend_kit import errors
 from backend_kit.aws import RETRY_AFTER_S, is_unavailable
+from backend_kit.cursors import Cursors
 from backend_kit.validation import Schema, validate
 
 MAX_BODY_BYTES = 64 * 1024
@@ -156,6 +157,23 @@ def page_limit(app: APIGatewayHttpResolver) -> int:
 
 def cursor_param(app: APIGatewayHttpResolver) -> str | None:
     return app.current_event.get_query_string_value("cursor")
+
+
+Page = tuple[list[dict[str, Any]], "dict[str, Any] | None"]
+
+
+def list_page(
+    app: APIGatewayHttpResolver,
+    cursors: Cursors,
+    route: str,
+    fetch: Callable[[str, int, dict[str, Any] | None], Page],
+) -> Response:
+    """One page of `fetch(caller, limit, start)`, with a cursor bound to caller and route."""
+    who = caller(app)
+    limit = page_limit(app)
+    scope = f"{who}:{route}"
+    items, last = fetch(who, limit, cursors.decode(scope, cursor_param(app)))
+    return respond(200, {"items": items, "next_cursor": cursors.encode(scope, last)})
 
 
 def respond(
