@@ -141,14 +141,21 @@ def add_http_api(template: Template, spec: Spec, names: Names) -> None:
                     )
                 },
             ),
-            CorsConfiguration=serverless.HttpApiCorsConfiguration(
-                AllowOrigins=Ref(ALLOWED_ORIGINS),
-                AllowMethods=[*methods, "OPTIONS"],
-                AllowHeaders=list(spec.api.allowed_headers),
-                ExposeHeaders=list(spec.api.exposed_headers),
-                MaxAge=spec.api.cors_max_age_s,
-                AllowCredentials=False,
-            ),
+            # CORS lives in the definition, not in CorsConfiguration: the SAM transform would
+            # resolve the origins parameter there into one comma-joined string.
+            DefinitionBody={
+                "openapi": "3.0.1",
+                "info": {"title": Ref("AWS::StackName"), "version": "1.0"},
+                "paths": {},
+                "x-amazon-apigateway-cors": {
+                    "allowOrigins": Ref(ALLOWED_ORIGINS),
+                    "allowMethods": [*methods, "OPTIONS"],
+                    "allowHeaders": list(spec.api.allowed_headers),
+                    "exposeHeaders": list(spec.api.exposed_headers),
+                    "maxAge": spec.api.cors_max_age_s,
+                    "allowCredentials": False,
+                },
+            },
             AccessLogSettings=serverless.AccessLogSettings(
                 DestinationArn=GetAtt(API_LOG_GROUP, "Arn"),
                 Format=json.dumps(ACCESS_LOG_FORMAT, sort_keys=True, separators=(",", ":")),

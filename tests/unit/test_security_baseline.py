@@ -118,7 +118,9 @@ def test_api_authorizes_with_the_user_pool_and_logs_json(resources: dict[str, An
     jwt = p["Auth"]["Authorizers"]["CognitoJwt"]["JwtConfiguration"]
     assert jwt["audience"] == [{"Ref": "UserPoolClient"}]
     assert "${UserPool}" in jwt["issuer"]["Fn::Sub"]
-    assert p["CorsConfiguration"]["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+    assert p["DefinitionBody"]["x-amazon-apigateway-cors"]["allowOrigins"] == {
+        "Ref": "AllowedOrigins"
+    }
     assert p["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogs", "Arn"]}
     assert p["AccessLogSettings"]["Format"].startswith("{")
     assert resources["HttpApiAccessLogs"]["Properties"]["KmsKeyId"] == KEY_ARN
@@ -129,9 +131,21 @@ def test_api_authorizes_with_the_user_pool_and_logs_json(resources: dict[str, An
 def test_no_wildcard_in_any_cors_setting(template: dict[str, Any]) -> None:
     default = template["Parameters"]["AllowedOrigins"]["Default"]
     assert "*" not in default
-    cors = template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
-    for key in ("AllowHeaders", "AllowMethods", "ExposeHeaders"):
+    cors = template["Resources"]["HttpApi"]["Properties"]["DefinitionBody"]
+    cors = cors["x-amazon-apigateway-cors"]
+    for key in ("allowHeaders", "allowMethods", "exposeHeaders"):
         assert "*" not in cors[key], key
+
+
+def test_several_origins_stay_a_list_through_the_sam_transform(template: dict[str, Any]) -> None:
+    """The transform resolves parameters it sees in CorsConfiguration into one string; the
+    origins must reach API Gateway as the parameter's list."""
+    from template_gen.expand import expand
+
+    origins = "https://a.example.com,https://b.example.com"
+    expanded = expand(template, parameters={"AllowedOrigins": origins})
+    body = expanded["Resources"]["HttpApi"]["Properties"]["Body"]
+    assert body["x-amazon-apigateway-cors"]["allowOrigins"] == {"Ref": "AllowedOrigins"}
 
 
 @pytest.mark.parametrize(
