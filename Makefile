@@ -10,10 +10,15 @@ STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 TEMPLATE := build/template.yaml
 EXPANDED := build/template.expanded.json
 PYTEST_ARGS ?=
+PORT ?= 3000
+EMULATOR_PORT ?= 5000
+ALLOWED_ORIGINS ?= http://localhost:5173
+FUNCTION ?= users
+EVENT ?= events/users/list.json
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint test unit integration snapshot bench readme clean
+.PHONY: help install lock build lint test local token invoke unit integration snapshot bench readme clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +50,15 @@ lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
 	@$(VENV)/bin/cfn-lint -a cfn_lint_serverless.rules -- $(EXPANDED)
 	@$(PY) -m template_gen diagram --check
 	@echo "lint: no findings"
+
+local: build ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); Ctrl-C stops it
+	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)"
+
+token: $(STAMP) ## While make local runs: USER's access token from the local pool, printed last
+	@$(PY) -m offline token "$(USER)"
+
+invoke: build ## One invocation: make invoke FUNCTION=users EVENT=events/users/list.json
+	@$(PY) -m offline invoke "$(FUNCTION)" "$(EVENT)"
 
 unit: build ## Unit tests only
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)

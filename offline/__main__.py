@@ -1,0 +1,166 @@
+"""`python -m offline serve|token|invoke`: the stack on this machine (see README)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import string
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from offline.console import say
+from offline.emulator import Endpoint, PortTaken
+from offline.functions import Functions, InvocationError, InvocationTimeout
+from offline.gateway import make_server
+from offline.local import STATE, attach, check_ports, read_state, start, write_state
+
+
+def serve(args: argparse.Namespace) -> int:
+    origins = [o.strip() for o in args.origins.split(",") if o.strip()]
+    check_ports(args.port, args.emulator_port)
+    say(f"make local: starting the stack in {args.region} ({args.environment})")
+    with ExitStack() as exits:
+        running = start(
+            exits,
+            emulator_port=args.emulator_port,
+            region=args.region,
+            environment=args.environment,
+            origins=origins,
+        )
+        server = make_server(running.gateway, "127.0.0.1", args.port)
+        exits.callback(server.server_close)
+        write_state(running, args.port)
+        exits.callback(lambda: STATE.unlink(missing_ok=True))
+        url = f"http://127.0.0.1:{args.port}"
+        emulator = running.stack.endpoint.url
+        say("")
+        say(f"API         {url}   (GET {url}/health needs no token)")
+        say("token       make token USER=alice     (prints the access token last)")
+        say(
+            f'try         curl -H "Authorization: Bearer $(make -s token USER=alice | tail -n1)"'
+            f" {url}/items"
+        )
+        say(f"emulator    {emulator}   e.g. aws --endpoint-url {emulator} dynamodb list-tables")
+        say("Ctrl-C stops everything.")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            say("\nstopping: gateway, workers, emulator")
+    return 0
+
+
+def strong_password() -> str:
+    """Meets the pool's policy: 12+ characters with each character class."""
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(20))
+    return f"{core}aA1!"
+
+
+def token(args: argparse.Namespace) -> int:
+    state = read_state()
+    if state is None:
+        say("make local is not running here: start it first, then run `make token` again")
+        return 1
+    cognito = Endpoint(state["endpoint"]).client("cognito-idp", state["region"])
+    pool, client, user = state["user_pool_id"], state["client_id"], args.user
+    try:
+        cognito.admin_get_user(UserPoolId=pool, Username=user)
+        say(f"user {user} exists in pool {pool}")
+    except cognito.exceptions.UserNotFoundException:
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=user,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": f"{user}@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        )
+        say(f"created user {user} in pool {pool}")
+    password = strong_password()  # a fresh one each time; none is stored
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username=user, Password=password, Permanent=True
+    )
+    result = cognito.admin_initiate_auth(
+        UserPoolId=pool,
+        ClientId=client,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user, "PASSWORD": password},
+    )["AuthenticationResult"]
+    say(f"access token for {user} (expires in {result['ExpiresIn']} s):")
+    say(result["AccessToken"])
+    return 0
+
+
+def invoke(args: argparse.Namespace) -> int:
+    event: Any = json.loads(Path(args.event).read_text())
+    with ExitStack() as exits:
+        state = read_state()
+        if state:
+            say(f"invoking against the running local stack at {state['endpoint']}")
+            functions = Functions(attach(state))
+            exits.callback(functions.stop)
+        else:
+            from offline.emulator import free_port
+
+            say("no local stack is running: starting one for this invocation")
+            functions = start(
+                exits,
+                emulator_port=free_port(),
+                region=args.region,
+                environment="dev",
+                origins=["http://localhost:5173"],
+                warm=False,
+            ).functions
+        try:
+            function = functions.find(args.function)
+        except KeyError:
+            names = sorted(f.config.name for f in functions.by_logical_id.values())
+            say(f"no function {args.function!r}; the stack has: {', '.join(names)}")
+            return 2
+        say(f"--- {function.config.name} logs ---")
+        try:
+            result = function.invoke(event)
+        except (InvocationError, InvocationTimeout) as error:
+            say(f"--- the invocation failed: {type(error).__name__}: {error} ---")
+            return 1
+        say("--- response ---")
+        say(json.dumps(result, indent=2, sort_keys=True))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("serve", help="emulator, deploy, workers and the HTTP API")
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))
+    run.add_argument(
+        "--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", 5000))
+    )
+    run.add_argument(
+        "--origins", default=os.environ.get("ALLOWED_ORIGINS", "http://localhost:5173")
+    )
+    run.add_argument("--region", default="us-east-1")
+    run.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
+    tok = sub.add_parser("token", help="a user's access token from the local user pool")
+    tok.add_argument("user")
+    call = sub.add_parser("invoke", help="one invocation with an event file")
+    call.add_argument("function")
+    call.add_argument("event")
+    call.add_argument("--region", default="us-east-1")
+    args = parser.parse_args(argv)
+    try:
+        return {"serve": serve, "token": token, "invoke": invoke}[args.command](args)
+    except (PortTaken, FileNotFoundError) as error:
+        print(f"offline: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Functions as worker processes: each function's code unpacked from its built zip and
+layers, run with the environment of its deployed configuration. A worker keeps module state
+between invocations, as a warm Lambda sandbox does; a crashed or timed-out one is replaced."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from offline.deploy import LocalStack
+from offline.worker import serve
+
+SPAWN = multiprocessing.get_context("spawn")
+INIT_TIMEOUT_S = 60
+
+
+class InvocationError(Exception):
+    """The function failed (an exception, a crash); API Gateway answers 500."""
+
+
+class InvocationTimeout(Exception):
+    """The function ran past its timeout; the worker is replaced."""
+
+
+@dataclass
+class FunctionConfig:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    timeout_s: int
+    memory_mb: int
+    environment: dict[str, str]
+    code: Path  # the function zip
+    layers: list[Path]
+
+
+def configurations(stack: LocalStack) -> dict[str, FunctionConfig]:
+    """From the emulator's deployed configuration, and the zips the template points at."""
+    lambda_ = stack.client("lambda")
+    keys = {
+        logical: r["Properties"]["Content"]["S3Key"]
+        for logical, r in stack.of_type("AWS::Lambda::LayerVersion").items()
+    }
+    configs = {}
+    for logical, resource in stack.of_type("AWS::Lambda::Function").items():
+        deployed = lambda_.get_function_configuration(FunctionName=stack.physical_ids[logical])
+        properties = resource["Properties"]
+        configs[logical] = FunctionConfig(
+            logical_id=logical,
+            name=deployed["FunctionName"],
+            arn=deployed["FunctionArn"],
+            handler=deployed["Handler"],
+            timeout_s=deployed["Timeout"],
+            memory_mb=deployed["MemorySize"],
+            environment=deployed.get("Environment", {}).get("Variables", {}),
+            code=stack.build / properties["Code"]["S3Key"],
+            layers=[stack.build / keys[layer["Ref"]] for layer in properties.get("Layers", [])],
+        )
+    return configs
+
+
+class Worker:
+    """One sandbox: a spawned process that imported the handler and serves a pipe."""
+
+    def __init__(self, config: FunctionConfig, task: Path, opt: Path, env: dict[str, str]):
+        self.config = config
+        parent, child = SPAWN.Pipe()
+        self.connection = parent
+        self.process = SPAWN.Process(
+            target=serve,
+            args=(
+                child,
+                {
+                    "name": config.name,
+                    "arn": config.arn,
+                    "handler": config.handler,
+                    "timeout_s": config.timeout_s,
+                    "memory_mb": config.memory_mb,
+                    "environment": {**config.environment, **env},
+                    "task": str(task),
+                    "opt": str(opt),
+                },
+            ),
+            daemon=True,
+            name=f"lambda:{config.name}",
+        )
+        self.process.start()
+        child.close()
+        if not self.connection.poll(INIT_TIMEOUT_S):
+            self.kill()
+            raise InvocationError(f"{config.name} did not finish its init phase")
+        ready = self.connection.recv()
+        if not ready["ready"]:
+            self.kill()
+            raise InvocationError(f"{config.name} failed to import: {ready['error']}")
+
+    def invoke(self, event: dict[str, Any], timeout_s: float) -> Any:
+        try:
+            self.connection.send({"event": event, "request_id": str(uuid.uuid4())})
+            if not self.connection.poll(timeout_s):
+                raise InvocationTimeout(self.config.name)
+            reply = self.connection.recv()
+        except (EOFError, OSError):
+            raise InvocationError(f"{self.config.name}: the runtime exited") from None
+        if not reply["ok"]:
+            raise InvocationError(f"{self.config.name}: {reply['error']}: {reply['message']}")
+        return reply["result"]
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+class Function:
+    """A pool of sandboxes for one function, each serving one request at a time."""
+
+    def __init__(self, config: FunctionConfig, root: Path, env: dict[str, str], size: int):
+        self.config = config
+        self.task, self.opt = root / "task", root / "opt"
+        self.env = {
+            **env,
+            "PATH": os.environ.get("PATH", os.defpath),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "AWS_LAMBDA_FUNCTION_NAME": config.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+            "LAMBDA_TASK_ROOT": str(self.task),
+            "_HANDLER": config.handler,
+        }
+        self.size = size
+        with zipfile.ZipFile(config.code) as archive:
+            archive.extractall(self.task)
+        for layer in config.layers:
+            with zipfile.ZipFile(layer) as archive:
+                archive.extractall(self.opt)
+        self.idle: queue.LifoQueue[Worker] = queue.LifoQueue()
+        self.started = 0
+        self.lock = threading.Lock()
+
+    def warm(self) -> None:
+        self.idle.put(self._grow())
+
+    def _grow(self) -> Worker:
+        with self.lock:
+            self.started += 1
+        try:
+            return Worker(self.config, self.task, self.opt, self.env)
+        except Exception:
+            with self.lock:
+                self.started -= 1
+            raise
+
+    def _take(self) -> Worker:
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self.lock:
+            grow = self.started < self.size
+        return self._grow() if grow else self.idle.get()
+
+    def invoke(self, event: dict[str, Any], timeout_s: float | None = None) -> Any:
+        worker = self._take()
+        try:
+            result = worker.invoke(event, timeout_s or self.config.timeout_s)
+        except (InvocationError, InvocationTimeout):
+            worker.kill()  # a fresh sandbox serves the next request
+            with self.lock:
+                self.started -= 1
+            raise
+        self.idle.put(worker)
+        return result
+
+    def stop(self) -> None:
+        while True:
+            try:
+                self.idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+
+class Functions:
+    def __init__(self, stack: LocalStack, pool_size: int = 4) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="offline-functions-"))
+        env = stack.endpoint.environment(stack.region)
+        self.by_logical_id = {
+            logical: Function(config, self.root / logical, env, pool_size)
+            for logical, config in configurations(stack).items()
+        }
+
+    def find(self, name: str) -> Function:
+        for function in self.by_logical_id.values():
+            short = function.config.name.rsplit("-", 1)[-1]
+            if name in (function.config.name, function.config.logical_id, short):
+                return function
+        raise KeyError(name)
+
+    def stop(self) -> None:
+        for function in self.by_logical_id.values():
+            function.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

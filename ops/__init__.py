@@ -1,0 +1,1 @@
+"""Operations against AWS (or the emulator, through AWS_ENDPOINT_URL): parameters, deploys."""
