@@ -153,8 +153,22 @@ def _user_pool_client(stack: LocalStack, logical: str, p: dict[str, Any]) -> str
     return client["UserPoolClient"]["ClientId"]
 
 
+def _requires_tls(statement: dict[str, Any]) -> bool:
+    return statement.get("Effect") == "Deny" and statement.get("Condition") == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+
+
 def _bucket_policy(stack: LocalStack, logical: str, p: dict[str, Any]) -> str:
-    stack.client("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"]))
+    """Everything but the TLS-only denial: the emulator serves plain HTTP on loopback, so
+    that statement would refuse every request the handlers and tests make."""
+    document = dict(p["PolicyDocument"])
+    kept = [s for s in document["Statement"] if not _requires_tls(s)]
+    if len(kept) < len(document["Statement"]):
+        say(f"    {logical}: the TLS-only statement is left out (the emulator speaks HTTP)")
+    stack.client("s3").put_bucket_policy(
+        Bucket=p["Bucket"], Policy=json.dumps({**document, "Statement": kept})
+    )
     return p["Bucket"]
 
 

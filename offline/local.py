@@ -19,7 +19,8 @@ from offline.gateway import Gateway
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
-STATE = BUILD / "local" / "state.json"
+# Where a running `make local` records itself for `make token` and `make invoke`.
+STATE = Path(os.environ.get("OFFLINE_STATE", BUILD / "local" / "state.json"))
 
 
 @dataclass

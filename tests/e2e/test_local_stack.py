@@ -1,0 +1,250 @@
+"""The contract end to end over real HTTP, against `python -m offline serve`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import LocalStack, start_local, stop_local
+
+pytestmark = pytest.mark.e2e
+
+
+def claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def register(local: LocalStack, token: str) -> dict:
+    me = claims(token)["sub"]
+    reply = local.request("GET", f"/users/{me}", token=token)
+    if reply.status == 404:
+        reply = local.request(
+            "POST", "/users", token=token, body={"email": f"{me}@example.com", "name": me[:8]}
+        )
+        assert reply.status == 201, reply.body
+    return reply.json
+
+
+def test_health_needs_no_token(local: LocalStack) -> None:
+    reply = local.request("GET", "/health")
+    assert reply.status == 200
+    assert reply.json["status"] == "ok" and len(reply.json["version"]) == 16
+
+
+def test_the_item_lifecycle(local: LocalStack, alice: str) -> None:
+    created = local.request(
+        "POST", "/items", token=alice, body={"name": "Lamp", "price_cents": 1999}
+    )
+    assert created.status == 201
+    item = created.json
+    assert created.headers["location"] == f"/items/{item['id']}"
+    path = f"/items/{item['id']}"
+    assert local.request("GET", path, token=alice).json == item
+    assert local.request("PATCH", path, token=alice, body={"name": "x"}).status == 428
+    patched = local.request(
+        "PATCH",
+        path,
+        token=alice,
+        body={"name": "Lamp 2"},
+        headers={"if-match": created.headers["etag"]},
+    )
+    assert patched.status == 200 and patched.json["version"] == 2
+    stale = local.request(
+        "PATCH", path, token=alice, body={"name": "Lamp 3"}, headers={"if-match": '"1"'}
+    )
+    assert stale.status == 412 and stale.json["error"]["code"] == "precondition_failed"
+    assert local.request("DELETE", path, token=alice, headers={"if-match": '"2"'}).status == 204
+    assert local.request("GET", path, token=alice).status == 404
+
+
+def test_profiles_and_unique_emails(local: LocalStack, alice: str, bob: str) -> None:
+    mine = register(local, alice)
+    theirs = register(local, bob)
+    assert local.request("GET", f"/users/{mine['id']}", token=bob).json.keys() == {
+        "id",
+        "name",
+        "created_at",
+    }
+    taken = local.request(
+        "PATCH",
+        f"/users/{theirs['id']}",
+        token=bob,
+        body={"email": mine["email"].upper()},
+        headers={"if-match": str(theirs["version"])},
+    )
+    assert taken.status == 409 and taken.json["error"]["code"] == "email_taken"
+    assert (
+        local.request(
+            "PATCH",
+            f"/users/{mine['id']}",
+            token=bob,
+            body={"name": "x"},
+            headers={"if-match": "1"},
+        ).status
+        == 403
+    )
+
+
+def test_pagination_across_pages(local: LocalStack) -> None:
+    token = local.token(f"pager-{uuid.uuid4().hex[:8]}")
+    created = {
+        local.request("POST", "/items", token=token, body={"name": f"n{i}"}).json["id"]
+        for i in range(5)
+    }
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = local.request("GET", f"/items{query}", token=token).json
+        seen += [item["id"] for item in page["items"]]
+        cursor, pages = page["next_cursor"], pages + 1
+        if not cursor:
+            break
+    assert set(seen) == created and pages == 3
+
+
+def test_tenancy(local: LocalStack, alice: str, bob: str) -> None:
+    item = local.request("POST", "/items", token=alice, body={"name": "Mine"}).json
+    for method, body, headers in (
+        ("GET", None, {}),
+        ("PATCH", {"name": "x"}, {"if-match": "1"}),
+        ("DELETE", None, {"if-match": "1"}),
+    ):
+        reply = local.request(method, f"/items/{item['id']}", token=bob, body=body, headers=headers)
+        assert reply.status == 404, method
+    listed = local.request("GET", "/items?limit=100", token=bob).json["items"]
+    assert item["id"] not in {i["id"] for i in listed}
+
+
+def test_auth_failures(local: LocalStack, alice: str, tmp_path: Path) -> None:
+    assert local.request("GET", "/items").status == 401
+    assert local.request("GET", "/items", token="garbage").json == {"message": "Unauthorized"}
+    header, payload, signature = alice.split(".")
+    forged = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged["sub"] = str(uuid.uuid4())
+    forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+    assert (
+        local.request("GET", "/items", token=f"{header}.{forged_payload}.{signature}").status == 401
+    )
+    # A valid token from another pool in the same emulator: right signature, wrong issuer.
+    cognito = local.client("cognito-idp")
+    pool = cognito.create_user_pool(PoolName="another-pool")["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(UserPoolId=pool, ClientName="x")["UserPoolClient"]
+    cognito.admin_create_user(UserPoolId=pool, Username="mallory", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="mallory", Password="Aa1!aaaaaaaaaaaa", Permanent=True
+    )
+    foreign = cognito.admin_initiate_auth(
+        UserPoolId=pool,
+        ClientId=client["ClientId"],
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "mallory", "PASSWORD": "Aa1!aaaaaaaaaaaa"},
+    )["AuthenticationResult"]["AccessToken"]
+    assert local.request("GET", "/items", token=foreign).status == 401
+    assert local.request("GET", "/items", token=alice).status == 200
+
+
+def test_cors_preflight_for_allowed_and_foreign_origins(local: LocalStack) -> None:
+    def preflight(origin: str):
+        return local.request(
+            "OPTIONS",
+            "/items",
+            headers={
+                "origin": origin,
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "authorization,content-type",
+            },
+        )
+
+    allowed = preflight("https://app.example.com")
+    assert allowed.status == 204
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "POST" in allowed.headers["access-control-allow-methods"]
+    assert allowed.headers["access-control-allow-headers"] == "authorization,content-type"
+    foreign = preflight("https://evil.example.com")
+    assert "access-control-allow-origin" not in foreign.headers
+    simple = local.request("GET", "/health", headers={"origin": "http://localhost:5173"})
+    assert simple.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert "etag" in simple.headers["access-control-expose-headers"]
+
+
+def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{filename}"\r\n\r\n'.encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_upload_through_the_presigned_post(local: LocalStack, alice: str) -> None:
+    item = local.request("POST", "/items", token=alice, body={"name": "Photo frame"}).json
+    content = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    grant = local.request(
+        "POST",
+        f"/items/{item['id']}/attachments",
+        token=alice,
+        body={"filename": "frame.png", "content_type": "image/png", "size": len(content)},
+    )
+    assert grant.status == 201, grant.body
+    upload = grant.json
+    assert upload["url"].startswith(local.emulator)
+    body, content_type = multipart(upload["fields"], "frame.png", content)
+    request = urllib.request.Request(
+        upload["url"], data=body, method="POST", headers={"content-type": content_type}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status in (200, 201, 204)
+    bucket = upload["url"].rstrip("/").rsplit("/", 1)[-1]
+    s3 = local.client("s3")
+    # The emulator applies the bucket's CORS rules even without an Origin, so read as a page
+    # at an allowed origin would.
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": upload["key"]})
+    request = urllib.request.Request(url, headers={"origin": "http://localhost:5173"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.read() == content
+        assert response.headers["content-type"] == "image/png"
+
+
+def test_a_second_region_serves_its_own_stack(built: None, tmp_path: Path) -> None:
+    stack = start_local(tmp_path, "eu-west-1")
+    try:
+        token = stack.token("carol")
+        created = stack.request("POST", "/items", token=token, body={"name": "Regional"})
+        assert created.status == 201
+        assert stack.request("GET", f"/items/{created.json['id']}", token=token).status == 200
+        buckets = {b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]}
+        assert any(name.endswith("-123456789012-eu-west-1") for name in buckets)
+    finally:
+        stop_local(stack)
+
+
+def test_a_taken_port_fails_at_once_naming_it(local: LocalStack) -> None:
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    port = local.url.rsplit(":", 1)[-1]
+    result = subprocess.run(
+        [sys.executable, "-m", "offline", "serve", "--port", port],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is taken (HTTP API)" in result.stderr
