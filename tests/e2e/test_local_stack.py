@@ -248,3 +248,23 @@ def test_a_taken_port_fails_at_once_naming_it(local: LocalStack) -> None:
     )
     assert result.returncode == 2
     assert f"port {port} on 127.0.0.1 is taken (HTTP API)" in result.stderr
+
+
+def test_what_the_emulator_skips_is_created_by_offline(local: LocalStack) -> None:
+    """Alarms, metric filters, the user pool and policies exist as the template declares."""
+    template = json.loads(local.state.read_text())["template"]["Resources"]
+
+    def declared(kind: str) -> int:
+        return sum(1 for r in template.values() if r["Type"] == kind)
+
+    alarms = local.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert len(alarms) == declared("AWS::CloudWatch::Alarm")
+    assert all(a["AlarmActions"] and a["OKActions"] for a in alarms)
+    filters = local.client("logs").describe_metric_filters()["metricFilters"]
+    assert len(filters) == declared("AWS::Logs::MetricFilter")
+    pools = local.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    assert any(p["Name"] == "backend-kit-dev-users" for p in pools)
+    topics = local.client("sns").list_topics()["Topics"]
+    (topic,) = [t["TopicArn"] for t in topics if t["TopicArn"].endswith(":backend-kit-dev-alarms")]
+    policy = local.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"]
+    assert "AllowStackAlarms" in policy
