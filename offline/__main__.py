@@ -23,6 +23,9 @@ from offline.local import STATE, attach, check_ports, read_state, start, write_s
 def serve(args: argparse.Namespace) -> int:
     origins = [o.strip() for o in args.origins.split(",") if o.strip()]
     check_ports(args.port, args.emulator_port)
+    # Ctrl-C and SIGTERM both stop everything, even where SIGINT was inherited ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     say(f"make local: starting the stack in {args.region} ({args.environment})")
     with ExitStack() as exits:
         running = start(
@@ -47,7 +50,6 @@ def serve(args: argparse.Namespace) -> int:
         )
         say(f"emulator    {emulator}   e.g. aws --endpoint-url {emulator} dynamodb list-tables")
         say("Ctrl-C stops everything.")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
