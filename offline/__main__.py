@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     except (PortTaken, FileNotFoundError) as error:
         print(f"offline: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130  # stopped during start-up; everything started was stopped on the way out
 
 
 if __name__ == "__main__":
