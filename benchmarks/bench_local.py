@@ -1,0 +1,443 @@
+"""The local stack: how fast `python -m offline serve` starts, and how it holds a bounded load.
+
+    python benchmarks/bench_local.py [--starts N] [--requests N] [--clients N]
+
+Start-up is the wall time from launching `python -m offline serve` to its first 200 on
+`GET /health`, warm: the build is done before the clock starts (build.py runs first only if
+`build/manifest.json` is missing, and is not counted). Each start is a fresh process on fresh
+loopback ports; the median is held against a fixed target of 30 s. The named peer for this
+figure is the documented cold start of `sam local start-api`, which cannot run here: it runs
+every function in a Docker container, and there is no Docker daemon on this machine. So no
+peer is run for it, and the figure stands against the fixed target alone.
+
+Load runs against one stack, the last one started. `--clients` threads each keep one
+persistent HTTP/1.1 connection and share `--requests` request indices, then stop by
+themselves. The mix is fixed by index, not random: of every 20 requests, 14 are
+`GET /items/<id>` of one item created up front, 3 `GET /health` and 3 `GET /items?limit=20`.
+One round of the mix per client is sent first and not counted, so that each function's pool
+of workers has grown before the clock starts. Any non-2xx answer or exception is an error,
+warm-up included, and the target is zero errors. The peer in the same run is as many
+`GET /health` requests from the same clients with the same headers: that route needs no
+authorizer and makes no AWS call, so it is the floor of the gateway and a worker; the ratio
+of the mix's p50 to it is for information only. Latencies are taken by the clients, from
+sending a request to reading the whole answer; `gw p50` is the gateway's own figure from its
+access log (request read to answer written), so the gap between the two is what the sockets
+and the clients add.
+
+Every stack records itself in a throwaway `OFFLINE_STATE`, so a `make local` already running
+in this tree is left alone, and each is stopped through its own process group, whatever
+happens. Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "build" / "manifest.json"
+HOST = "127.0.0.1"
+START_TARGET_S = 30.0
+START_GIVE_UP_S = 120.0
+STOP_GRACE_S = 15.0
+REQUEST_TIMEOUT_S = 35.0  # above the gateway's 30 s integration timeout
+MIX_CYCLE = 20
+MIX_HEALTH = (4, 11, 18)  # 3 of 20: 15 %
+MIX_LIST = (1, 8, 15)  # 3 of 20: 15 %; the other 14 of 20 read the item
+ITEM, HEALTH, LIST = "GET /items/{id}", "GET /health", "GET /items"
+
+
+@dataclass
+class Run:
+    """What one bounded run of requests measured."""
+
+    wall_s: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    by_route: dict[str, list[float]] = field(default_factory=dict)
+    errors: Counter[str] = field(default_factory=Counter)
+    gateway: dict[str, list[float]] = field(default_factory=dict)  # its access log, by route
+
+    def add(self, other: Run) -> None:
+        self.latencies += other.latencies
+        for route, values in other.by_route.items():
+            self.by_route.setdefault(route, []).extend(values)
+        self.errors += other.errors
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest rank: the smallest value with at least `fraction` of them at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports the kernel hands out, all held at once so that they differ."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((HOST, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def group_members(group: int) -> list[int]:
+    """Live (not zombie) processes in a process group."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return []
+        return [group]
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[2]) == group:
+            members.append(int(entry.name))
+    return members
+
+
+def signal_group(group: int, signal_number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal_number)
+
+
+class Stack:
+    """One `python -m offline serve` on free ports, in a process group of its own."""
+
+    def __init__(self, work: Path, name: str) -> None:
+        self.port, emulator_port = free_ports(2)
+        self.state = work / f"state-{name}.json"
+        self.log_path = work / f"offline-{name}.log"
+        self.env = {**os.environ, "OFFLINE_STATE": str(self.state)}
+        self.leftovers: list[int] = []
+        self.forced = False
+        command = [sys.executable, "-m", "offline", "serve", "--port", str(self.port),
+                   "--emulator-port", str(emulator_port)]  # fmt: skip
+        with self.log_path.open("wb") as log:
+            self.started = time.perf_counter()
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.group = self.process.pid  # a new session: its leader's pid is the group id
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def gateway_latencies(self, offset: int, expected: int) -> tuple[dict[str, list[float]], int]:
+        """The gateway's own latency by route key, from its access log after `offset`, and
+        where the log ends. It logs after answering, so wait a little for the last lines."""
+        deadline = time.monotonic() + 5
+        while True:
+            with self.log_path.open("rb") as log:
+                log.seek(offset)
+                data = log.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            found: dict[str, list[float]] = {}
+            for line in complete.splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and {"routeKey", "latencyMs"} <= entry.keys():
+                    found.setdefault(entry["routeKey"], []).append(entry["latencyMs"] / 1000)
+            if sum(map(len, found.values())) >= expected or time.monotonic() > deadline:
+                return found, offset + len(complete)
+            time.sleep(0.05)
+
+    def wait_healthy(self) -> float:
+        """Seconds from the launch to the first 200 on GET /health."""
+        while True:
+            status = None
+            connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
+            try:
+                connection.request("GET", "/health")
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                pass
+            finally:
+                connection.close()
+            elapsed = time.perf_counter() - self.started
+            if status == 200:
+                return elapsed
+            if self.process.poll() is not None:
+                sys.exit(f"offline serve exited with {self.process.returncode}:\n"
+                         f"{self.log_tail()}")  # fmt: skip
+            if elapsed > START_GIVE_UP_S:
+                sys.exit(f"no 200 on GET /health after {START_GIVE_UP_S:.0f}s:\n"
+                         f"{self.log_tail()}")  # fmt: skip
+            time.sleep(0.05)
+
+    def token(self, user: str) -> str:
+        command = [sys.executable, "-m", "offline", "token", user]
+        result = subprocess.run(
+            command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60
+        )
+        lines = result.stdout.strip().splitlines()
+        if result.returncode != 0 or not lines:
+            sys.exit(f"offline token {user} failed:\n{result.stdout}\n{result.stderr}")
+        return lines[-1]
+
+    def call(
+        self, method: str, path: str, token: str, body: dict | None = None
+    ) -> tuple[int, bytes]:
+        headers = {"authorization": f"Bearer {token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["content-type"] = "application/json"
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT_S)
+        try:
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        """SIGTERM to the group, SIGKILL after the grace period; then nothing may be left."""
+        if self.process.poll() is None:
+            signal_group(self.group, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.forced = True
+                signal_group(self.group, signal.SIGKILL)
+                self.process.wait()
+        deadline = time.monotonic() + 5
+        while (members := group_members(self.group)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if members:
+            self.leftovers = members
+            signal_group(self.group, signal.SIGKILL)
+
+
+def load(
+    port: int, token: str, requests: int, clients: int, route_of: Callable[[int], tuple]
+) -> Run:
+    """`requests` requests over `clients` persistent connections; route_of(index) picks each."""
+    headers = {"authorization": f"Bearer {token}"}
+    indices = iter(range(requests))
+    take = threading.Lock()
+    ready = threading.Barrier(clients + 1)
+    runs = [Run() for _ in range(clients)]
+
+    def client(run: Run) -> None:
+        connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+        try:
+            connection.connect()
+        except OSError:
+            pass  # the first request connects again, and counts as an error if it fails too
+        finally:
+            ready.wait()
+        while True:
+            with take:
+                index = next(indices, None)
+            if index is None:
+                break
+            route, path = route_of(index)
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                outcome: int | str = response.status
+            except (OSError, http.client.HTTPException) as error:
+                outcome = type(error).__name__
+                connection.close()  # the next request opens a fresh one
+            elapsed = time.perf_counter() - started
+            run.latencies.append(elapsed)
+            run.by_route.setdefault(route, []).append(elapsed)
+            if not (isinstance(outcome, int) and 200 <= outcome < 300):
+                run.errors[f"{route} {outcome}"] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(run,), daemon=True) for run in runs]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    total = Run(wall_s=time.perf_counter() - started)
+    for run in runs:
+        total.add(run)
+    return total
+
+
+def row(name: str, run: Run, ratio: str, target: str, rate: bool = True) -> str:
+    values = run.latencies
+    per_second = f"{len(values) / run.wall_s:>8.1f}" if rate and run.wall_s else f"{'':>8}"
+    p50, p99, worst = (statistics.median(values), percentile(values, 0.99), max(values))
+    logged = [value for values in run.gateway.values() for value in values]
+    gateway = f"{statistics.median(logged) * 1000:>7.1f}ms" if logged else f"{'-':>9}"
+    line = (f"{name:<18} {len(values):>6} {p50 * 1000:>7.1f}ms {p99 * 1000:>7.1f}ms"
+            f" {worst * 1000:>7.1f}ms {gateway} {per_second} {sum(run.errors.values()):>6}"
+            f" {ratio:>7} {target}")  # fmt: skip
+    return line.rstrip()
+
+
+def ensure_built() -> None:
+    if MANIFEST.is_file():
+        return
+    print(f"no {MANIFEST.relative_to(ROOT)}: running build.py first (not timed)", flush=True)
+    result = subprocess.run([sys.executable, str(ROOT / "build.py")], cwd=ROOT)
+    if result.returncode != 0 or not MANIFEST.is_file():
+        sys.exit("build.py failed")
+
+
+def benchmark(args: argparse.Namespace, work: Path) -> int:
+    starts: list[float] = []
+    stacks: list[Stack] = []
+    warm = mix = health = Run()
+    try:
+        for number in range(1, args.starts + 1):
+            stack = Stack(work, f"start-{number}")
+            stacks.append(stack)
+            seconds = stack.wait_healthy()
+            starts.append(seconds)
+            print(f"  start {number}/{args.starts}: first 200 on GET /health after"
+                  f" {seconds:.2f}s", flush=True)  # fmt: skip
+            if number < args.starts:
+                stack.stop()
+        stack = stacks[-1]
+        token = stack.token("alice")
+        user = {"email": "alice@example.com", "name": "Alice"}
+        status, body = stack.call("POST", "/users", token, user)
+        if status != 201:
+            sys.exit(f"POST /users answered {status}: {body[:500]!r}")
+        status, body = stack.call("POST", "/items", token, {"name": "Lamp"})
+        if status != 201:
+            sys.exit(f"POST /items answered {status}: {body[:500]!r}")
+        item_path = f"/items/{json.loads(body)['id']}"
+        status, body = stack.call("GET", item_path, token)
+        if status != 200:
+            sys.exit(f"GET {item_path} answered {status}: {body[:500]!r}")
+        print(f"  load: alice registered, item {item_path} created", flush=True)
+
+        def mixed(index: int) -> tuple[str, str]:
+            slot = index % MIX_CYCLE
+            if slot in MIX_HEALTH:
+                return HEALTH, "/health"
+            if slot in MIX_LIST:
+                return LIST, "/items?limit=20"
+            return ITEM, item_path
+
+        warm = load(stack.port, token, MIX_CYCLE * args.clients, args.clients, mixed)
+        _, offset = stack.gateway_latencies(0, 0)
+        print(f"  warm-up: {len(warm.latencies)} requests of the mix in {warm.wall_s:.2f}s"
+              f" (not counted), errors {sum(warm.errors.values())}", flush=True)  # fmt: skip
+        mix = load(stack.port, token, args.requests, args.clients, mixed)
+        mix.gateway, offset = stack.gateway_latencies(offset, args.requests)
+        print(f"  mix: {len(mix.latencies)} requests in {mix.wall_s:.2f}s", flush=True)
+        health = load(stack.port, token, args.requests, args.clients, lambda _: (HEALTH, "/health"))
+        health.gateway, offset = stack.gateway_latencies(offset, args.requests)
+        print(f"  health: {len(health.latencies)} requests in {health.wall_s:.2f}s", flush=True)
+        if warm.errors or mix.errors or health.errors:
+            print("  the stack's log, last lines:", flush=True)
+            print("    " + stack.log_tail(25).replace("\n", "\n    "), flush=True)
+    finally:
+        for stack in stacks:
+            stack.stop()
+    failed = False
+    for number, stack in enumerate(stacks, 1):
+        if stack.forced or stack.leftovers:
+            failed = True
+            how = "needed SIGKILL" if stack.forced else "stopped on SIGTERM"
+            print(f"start {number}: {how}, {len(stack.leftovers)} processes left behind"
+                  f" (killed): {stack.leftovers}")  # fmt: skip
+
+    median = statistics.median(starts)
+    verdict = "ok" if median <= START_TARGET_S else "MISSED"
+    failed |= verdict != "ok"
+    print(f"\n{'start-up (warm)':<18} {'starts':>6} {'median':>9} {'min':>9} {'max':>9}"
+          f" {'target':>10}")  # fmt: skip
+    print(f"{'offline serve':<18} {len(starts):>6} {median:>8.2f}s {min(starts):>8.2f}s"
+          f" {max(starts):>8.2f}s {'<= ' + f'{START_TARGET_S:.0f}s':>10} {verdict}"
+          "   (peer sam local start-api: needs Docker, not run)")  # fmt: skip
+
+    print(f"\n{'load':<18} {'count':>6} {'p50':>9} {'p99':>9} {'max':>9} {'gw p50':>9}"
+          f" {'req/s':>8} {'errors':>6} {'ratio':>7} target")  # fmt: skip
+    ratio = statistics.median(mix.latencies) / statistics.median(health.latencies)
+    for name, run, shown in (("mix 70/15/15", mix, f"{ratio:.2f}x"),
+                             ("health (peer)", health, "1.00x")):  # fmt: skip
+        verdict = "ok" if not run.errors else "MISSED"
+        failed |= verdict != "ok"
+        print(row(name, run, shown, f"0 errors {verdict}"))
+        if run is mix:
+            for route in (ITEM, HEALTH, LIST):
+                errors = Counter({k: v for k, v in run.errors.items() if k.startswith(route + " ")})
+                part = Run(run.wall_s, run.by_route.get(route, []), errors=errors,
+                           gateway={route: run.gateway.get(route, [])})  # fmt: skip
+                if part.latencies:
+                    print(row(f"  {route}", part, "", "", rate=False))
+    if warm.errors:
+        failed = True
+        print("warm-up: errors before the clock started (target: none) MISSED")
+    for label, run in (("warm-up", warm), ("mix", mix), ("health", health)):
+        for what, count in sorted(run.errors.items()):
+            print(f"errors in {label}: {what} x{count}")
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    if min(args.starts, args.requests, args.clients) < 1:
+        parser.error("--starts, --requests and --clients must be at least 1")
+    ensure_built()
+    # SIGTERM unwinds like Ctrl-C, so the stacks are stopped either way.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    python = sys.version.split()[0]
+    print(f"benchmark: {args.starts} warm starts, then {args.requests} requests of the mix"
+          f" and {args.requests} GET /health from {args.clients} clients, python {python}",
+          flush=True)  # fmt: skip
+    work = Path(tempfile.mkdtemp(prefix="bench-local-"))
+    try:
+        return benchmark(args, work)
+    except KeyboardInterrupt:
+        print("interrupted: the stacks are stopped", file=sys.stderr)
+        return 130
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
