@@ -13,17 +13,13 @@ from typing import Any
 from cfn_flip import load_yaml
 
 from offline.console import say, step
+from offline.emulation import without_aliases
 from offline.emulator import ACCOUNT, Endpoint
 from offline.intrinsics import Context, resolve
 from ops import params
 from template_gen.expand import expand
 from template_gen.spec import SPEC
 
-# Served by offline's own gateway instead; everything else in the template exists locally.
-NOT_CREATED = {
-    "AWS::ApiGatewayV2::Api": "served by the local gateway",
-    "AWS::ApiGatewayV2::Stage": "served by the local gateway",
-}
 LOCAL_API_ID = "offline"
 
 
@@ -273,7 +269,8 @@ def deploy(
             for k, v in parameters.items()
             if not k.startswith("AWS::")
         }
-        stack.template = expand(sam_template, locations, translator_parameters, region=region)
+        expanded = expand(sam_template, locations, translator_parameters, region=region)
+        stack.template = without_aliases(expanded)
     with step(f"{region}: SecureString parameters, as `make params` creates them"):
         for outcome in params.ensure(stack.client("ssm"), SPEC, environment):
             say(f"    {outcome.name}: {outcome.action}")

@@ -12,7 +12,8 @@ from pathlib import Path
 from offline import api as http_api
 from offline.auth import JwtVerifier, fetch_jwks
 from offline.console import say, step
-from offline.deploy import LOCAL_API_ID, NOT_CREATED, LocalStack, deploy
+from offline.deploy import LOCAL_API_ID, LocalStack, deploy
+from offline.emulation import NOT_CREATED
 from offline.emulator import Emulator, Endpoint, ensure_free
 from offline.functions import Functions
 from offline.gateway import Gateway
@@ -50,7 +51,7 @@ def start(
     exits.callback(emulator.stop)
     stack = deploy(endpoint, region, build, environment=environment, origins=origins)
     skipped = ", ".join(f"{kind} ({why})" for kind, why in sorted(NOT_CREATED.items()))
-    say(f"  not created in the emulator: {skipped}")
+    say(f"  not created locally: {skipped}")
     with step("unpacking the functions from their zips and starting their workers"):
         functions = Functions(stack)
         exits.callback(functions.stop)

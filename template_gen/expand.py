@@ -4,12 +4,16 @@ have CloudFormation do it, without an AWS account."""
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
+
+# The translator logs feature-toggle notices at INFO on every run; they are not findings.
+logging.getLogger("samtranslator").setLevel(logging.WARNING)
 
 CODE_PROPERTIES = {
     "AWS::Serverless::Function": "CodeUri",

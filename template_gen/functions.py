@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, logs, serverless
 
+from template_gen import rollout
 from template_gen.findings import LAMBDA_FUNCTION, RESOLVED_LAYER_NAME, waiver_metadata
 from template_gen.model import Bucket, Function, Route, SecureParameter, Spec, Table
 from template_gen.naming import (
@@ -132,6 +133,8 @@ def add_functions(
                     Variables=environment(spec, names, function, build_version)
                 ),
                 Events=dict(route_event(route) for route in function.routes),
+                AutoPublishAlias=rollout.ALIAS,
+                DeploymentPreference=rollout.deployment_preference(function),
                 Metadata=waiver_metadata(*LAMBDA_FUNCTION),
             )
         )

@@ -18,6 +18,7 @@ from template_gen.naming import (
     HTTP_API,
     STACK_KEY,
     Names,
+    alarm_id,
     function_id,
     log_group_id,
     logical_id,
@@ -100,7 +101,7 @@ def alarm(
     """One alarm, always wired both ways: a page when it fires and when it recovers."""
     template.add_resource(
         cloudwatch.Alarm(
-            logical_id(kind, subject, signal, "alarm"),
+            alarm_id(kind, subject, signal),
             AlarmName=names.alarm(kind, subject, signal).sub(),
             AlarmDescription=description,
             ComparisonOperator="GreaterThanOrEqualToThreshold",

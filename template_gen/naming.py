@@ -127,6 +127,9 @@ class Names:
         # The kind keeps a function and a table of the same name apart.
         return PhysicalName(Kind.ALARM, f"{self.prefix}-{kind}-{subject}-{signal}")
 
+    def deployment_role(self) -> PhysicalName:
+        return PhysicalName(Kind.ROLE, f"{self.prefix}-codedeploy-{REGION}")
+
     def dashboard(self) -> PhysicalName:
         return PhysicalName(Kind.DASHBOARD, f"{self.prefix}-{REGION}")
 
@@ -173,3 +176,7 @@ def log_group_id(function: str) -> str:
 
 def layer_id(name: str) -> str:
     return logical_id(name, "layer")
+
+
+def alarm_id(kind: str, subject: str, signal: str) -> str:
+    return logical_id(kind, subject, signal, "alarm")

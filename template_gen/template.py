@@ -6,7 +6,16 @@ from collections.abc import Mapping
 
 from troposphere import GetAtt, Output, Ref, Template
 
-from template_gen import api, encryption, functions, iam, monitoring, parameters, storage
+from template_gen import (
+    api,
+    encryption,
+    functions,
+    iam,
+    monitoring,
+    parameters,
+    rollout,
+    storage,
+)
 from template_gen.model import UNBUILT, Spec
 from template_gen.naming import (
     ALARM_TOPIC,
@@ -43,6 +52,7 @@ def build_template(
     storage.add_tables(template, spec, names)
     storage.add_buckets(template, spec, names)
     iam.add_roles(template, spec, names)
+    rollout.add_deployment_role(template, spec, names)
     functions.add_layers(template, spec, names, artifacts)
     functions.add_functions(template, spec, names, artifacts, build_version)
     api.add_user_pool(template, names)

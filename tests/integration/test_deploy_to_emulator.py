@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from artifacts.builder import Built, build_version
+from offline.emulation import without_aliases
 from template_gen.expand import expand
 from template_gen.spec import SPEC
 from template_gen.template import build_template
@@ -27,6 +28,8 @@ SKIPPED_BY_EMULATOR = {
     "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Stage",
     "AWS::CloudWatch::Alarm",
+    "AWS::CodeDeploy::Application",
+    "AWS::CodeDeploy::DeploymentGroup",
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolClient",
     "AWS::Logs::MetricFilter",
@@ -61,7 +64,7 @@ def deploy(endpoint: str, region: str, out: Path, built: list[Built]) -> dict[st
         locations[artifact.path] = f"s3://{bucket}/{artifact.path}"
     template = build_template(SPEC, {a.name: a.path for a in built}, build_version(built))
     template = template.to_dict()
-    expanded = expand(template, locations)
+    expanded = without_aliases(expand(template, locations))
     cloudformation = client("cloudformation", endpoint, region)
     cloudformation.create_stack(
         StackName=STACK,

@@ -137,7 +137,21 @@ def test_no_managed_policies_anywhere(resources: dict[str, Any], expanded: dict[
 def test_one_role_per_function(resources: dict[str, Any]) -> None:
     functions = of_type(resources, "AWS::Serverless::Function")
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
-    assert len(set(roles)) == len(functions) == len(of_type(resources, "AWS::IAM::Role"))
+    assert len(set(roles)) == len(functions)
+    # The only other role is CodeDeploy's, which no function runs as.
+    assert set(of_type(resources, "AWS::IAM::Role")) - set(roles) == {"DeploymentRole"}
+
+
+def test_the_deployment_role_only_moves_this_stacks_aliases(resources: dict[str, Any]) -> None:
+    role = resources["DeploymentRole"]["Properties"]
+    principal = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert principal == {"Service": "codedeploy.amazonaws.com"}
+    statements = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"MoveTheAlias", "ReadRollbackAlarms"}
+    targets = {json.dumps(r) for r in statements["MoveTheAlias"]["Resource"]}
+    for function in of_type(resources, "AWS::Serverless::Function"):
+        assert json.dumps({"Fn::GetAtt": [function, "Arn"]}) in targets
+        assert json.dumps({"Fn::Sub": f"${{{function}.Arn}}:*"}) in targets
 
 
 def test_no_wildcard_actions_and_star_resources_only_for_xray(

@@ -68,8 +68,11 @@ def test_expanded_integrations_point_at_the_declared_functions(expanded: dict[st
             if method == "x-amazon-apigateway-any-method":
                 continue
             uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-            (target,) = re.findall(r"\$\{(\w+)\.Arn\}", uri)
-            seen[f"{method.upper()} {path}"] = target
+            # Routes call the `live` alias, so CodeDeploy can shift their traffic.
+            (alias,) = re.findall(r"\$\{(\w+)\}/invocations", uri)
+            target = expanded["Resources"][alias]
+            assert target["Type"] == "AWS::Lambda::Alias" and target["Properties"]["Name"] == "live"
+            seen[f"{method.upper()} {path}"] = target["Properties"]["FunctionName"]["Ref"]
             security = operation.get("security")
             if path == "/health":
                 assert security == [{"NONE": []}]  # SAM's marker for an open route
