@@ -14,11 +14,14 @@ PORT ?= 3000
 EMULATOR_PORT ?= 5000
 ALLOWED_ORIGINS ?= http://localhost:5173
 FUNCTION ?= users
+REGION ?=
+REGIONS ?=
+ENV ?= dev
 EVENT ?= events/users/list.json
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint test local token invoke unit integration snapshot bench readme clean
+.PHONY: help install lock build lint test local token invoke deploy deploy-all params drift destroy unit integration snapshot bench readme clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -59,6 +62,24 @@ token: $(STAMP) ## While make local runs: USER's access token from the local poo
 
 invoke: build ## One invocation: make invoke FUNCTION=users EVENT=events/users/list.json
 	@$(PY) -m offline invoke "$(FUNCTION)" "$(EVENT)"
+
+deploy: build ## Preflight, then sam deploy: make deploy REGION=eu-west-1 ENV=dev
+	@test -n "$(REGION)" || { echo "REGION is required: make deploy REGION=eu-west-1 ENV=$(ENV)"; exit 2; }
+	@$(PY) -m ops preflight --region $(REGION) --env $(ENV)
+	$(VENV)/bin/sam deploy --config-env $(ENV) --region $(REGION) --template-file $(TEMPLATE) --no-progressbar
+
+deploy-all: build ## The same build to each region in order: make deploy-all REGIONS="a b" ENV=..
+	+@$(PY) -m ops deploy-all --env $(ENV) --regions "$(REGIONS)" $(if $(CONTINUE),--keep-going,)
+
+params: $(STAMP) ## Create the SecureStrings in REGION for ENV (ROTATE=1 replaces, FROM_STDIN=1 reads)
+	@test -n "$(REGION)" || { echo "REGION is required: make params REGION=eu-west-1 ENV=$(ENV)"; exit 2; }
+	@$(PY) -m ops params --region $(REGION) --env $(ENV) $(if $(ROTATE),--rotate,) $(if $(FROM_STDIN),--from-stdin,)
+
+drift: $(STAMP) ## CloudFormation drift detection with a readable report
+	@$(PY) -m ops drift --region $(REGION) --env $(ENV)
+
+destroy: $(STAMP) ## Delete the stack after a typed confirmation; retained data stays
+	@$(PY) -m ops destroy --region $(REGION) --env $(ENV)
 
 unit: build ## Unit tests only
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)

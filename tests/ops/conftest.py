@@ -1,0 +1,70 @@
+"""The deploy tooling against the emulator in server mode, through AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from offline.emulator import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+# Nothing of this machine's AWS set-up may leak into a test.
+NO_AWS = {
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+AWS_KEYS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)
+
+
+def clean_environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in AWS_KEYS and k != "MAKEFLAGS"}
+    return {**env, **NO_AWS}
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[dict[str, str]]:
+    """An environment whose every AWS call goes to a fresh emulator on loopback."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield {
+            **clean_environment(),
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def built() -> None:
+    subprocess.run([sys.executable, "build.py"], cwd=ROOT, check=True, capture_output=True)
+
+
+def ops(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ops", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -1,0 +1,88 @@
+"""`make params`: created per region, idempotent, rotated on request, values never on the
+command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import boto3
+
+from tests.ops.conftest import ROOT, ops
+
+NAME = "/backend-kit/{env}/cursor-signing-key"
+
+
+def value(env: dict[str, str], region: str, environment: str) -> str:
+    ssm = boto3.client(
+        "ssm",
+        region_name=region,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    parameter = ssm.get_parameter(Name=NAME.format(env=environment), WithDecryption=True)
+    assert parameter["Parameter"]["Type"] == "SecureString"
+    return parameter["Parameter"]["Value"]
+
+
+def make_params(env: dict[str, str], region: str, environment: str, *extra: str) -> str:
+    result = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "params",
+            f"REGION={region}",
+            f"ENV={environment}",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_two_regions_idempotent_and_rotated(emulator: dict[str, str]) -> None:
+    regions = ("us-east-1", "eu-west-1")
+    for region in regions:
+        assert f"{NAME.format(env='dev')} in {region}: created" in make_params(
+            emulator, region, "dev"
+        )
+    first = {region: value(emulator, region, "dev") for region in regions}
+    assert first["us-east-1"] != first["eu-west-1"]  # random, per region
+    assert all(len(v) >= 64 for v in first.values())
+    for region in regions:
+        assert ": kept" in make_params(emulator, region, "dev")
+        assert value(emulator, region, "dev") == first[region]
+    assert ": rotated" in make_params(emulator, "eu-west-1", "dev", "ROTATE=1")
+    assert value(emulator, "eu-west-1", "dev") != first["eu-west-1"]
+    assert value(emulator, "us-east-1", "dev") == first["us-east-1"]
+
+
+def test_a_value_comes_from_standard_input_only(emulator: dict[str, str]) -> None:
+    result = ops(
+        "params",
+        "--region",
+        "us-east-1",
+        "--env",
+        "prod",
+        "--from-stdin",
+        env=emulator,
+        stdin="typed-by-the-operator\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert value(emulator, "us-east-1", "prod") == "typed-by-the-operator"
+    assert "typed-by-the-operator" not in result.stdout + result.stderr
+
+
+def test_no_value_on_standard_input_changes_nothing(emulator: dict[str, str]) -> None:
+    before = os.environ.get("PATH")
+    result = ops(
+        "params", "--region", "eu-west-1", "--env", "prod", "--from-stdin", env=emulator, stdin=""
+    )
+    assert result.returncode != 0
+    assert "no value for /backend-kit/prod/cursor-signing-key" in result.stderr
+    assert before == os.environ.get("PATH")

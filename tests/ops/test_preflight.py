@@ -1,0 +1,67 @@
+"""The deploy preflight: each failure one line with its fix, no traceback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ops.preflight import PreflightError, check_origins
+from tests.ops.conftest import clean_environment, ops
+
+
+def test_no_credentials_fails_fast_with_the_message() -> None:
+    result = ops("preflight", "--region", "eu-west-1", "--env", "prod", env=clean_environment())
+    assert result.returncode == 1
+    assert "preflight failed: no AWS credentials" in result.stderr
+    assert "aws sso login" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_an_unknown_region_is_refused(emulator: dict[str, str]) -> None:
+    result = ops("preflight", "--region", "eu-wset-1", "--env", "dev", env=emulator)
+    assert result.returncode == 1
+    assert "'eu-wset-1' is not an AWS region" in result.stderr
+
+
+def test_a_missing_secure_string_names_it_and_make_params(
+    emulator: dict[str, str], built: None
+) -> None:
+    result = ops("preflight", "--region", "eu-west-1", "--env", "staging", env=emulator)
+    assert result.returncode == 1, result.stdout
+    assert "ok  credentials: account 123456789012" in result.stdout
+    assert "ok  artifacts:" in result.stdout and "ok  lint:" in result.stdout
+    assert result.stderr.strip() == (
+        "preflight failed: SecureString /backend-kit/staging/cursor-signing-key is missing in"
+        " eu-west-1: run `make params REGION=eu-west-1 ENV=staging`"
+    )
+    assert ops("params", "--region", "eu-west-1", "--env", "staging", env=emulator).returncode == 0
+    passed = ops("preflight", "--region", "eu-west-1", "--env", "staging", env=emulator)
+    assert passed.returncode == 0, passed.stderr
+    assert "ok  parameters: 1 SecureString parameter(s) exist" in passed.stdout
+
+
+@pytest.mark.parametrize(
+    ("origins", "problem"),
+    [
+        ("https://app.example.com,*", "contains '*'"),
+        ("https://*.example.com", "contains 'https://*.example.com'"),
+        ("app.example.com", "is not scheme://host[:port]"),
+    ],
+)
+def test_wildcard_and_malformed_origins_are_refused(
+    tmp_path: Path, origins: str, problem: str
+) -> None:
+    config = tmp_path / "samconfig.toml"
+    config.write_text(
+        'version = 0.1\n[prod.deploy.parameters]\nstack_name = "backend-kit-prod"\n'
+        f'parameter_overrides = \'Environment="prod" AllowedOrigins="{origins}"\'\n'
+    )
+    with pytest.raises(PreflightError, match=re.escape(problem)):
+        check_origins("prod", config)
+
+
+def test_the_real_origins_pass() -> None:
+    for environment in ("dev", "staging", "prod"):
+        assert "*" not in check_origins(environment)
