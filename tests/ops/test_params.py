@@ -46,20 +46,21 @@ def make_params(env: dict[str, str], region: str, environment: str, *extra: str)
 
 
 def test_two_regions_idempotent_and_rotated(emulator: dict[str, str]) -> None:
-    regions = ("us-east-1", "eu-west-1")
+    # Regions no other suite touches: the emulator keeps one state per process.
+    regions = ("ap-southeast-2", "ca-central-1")
     for region in regions:
         assert f"{NAME.format(env='dev')} in {region}: created" in make_params(
             emulator, region, "dev"
         )
     first = {region: value(emulator, region, "dev") for region in regions}
-    assert first["us-east-1"] != first["eu-west-1"]  # random, per region
+    assert first["ap-southeast-2"] != first["ca-central-1"]  # random, per region
     assert all(len(v) >= 64 for v in first.values())
     for region in regions:
         assert ": kept" in make_params(emulator, region, "dev")
         assert value(emulator, region, "dev") == first[region]
-    assert ": rotated" in make_params(emulator, "eu-west-1", "dev", "ROTATE=1")
-    assert value(emulator, "eu-west-1", "dev") != first["eu-west-1"]
-    assert value(emulator, "us-east-1", "dev") == first["us-east-1"]
+    assert ": rotated" in make_params(emulator, "ca-central-1", "dev", "ROTATE=1")
+    assert value(emulator, "ca-central-1", "dev") != first["ca-central-1"]
+    assert value(emulator, "ap-southeast-2", "dev") == first["ap-southeast-2"]
 
 
 def test_a_value_comes_from_standard_input_only(emulator: dict[str, str]) -> None:
