@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from troposphere import GetAtt, If, Ref, Sub, Template, cognito, logs, serverless
+from troposphere import GetAtt, If, Ref, Sub, Template, cognito, serverless
 
+from template_gen.defaults import RETAIN, encrypted_log_group
 from template_gen.model import Spec
 from template_gen.naming import (
     API_LOG_GROUP,
     AUTHORIZER,
     HTTP_API,
-    STACK_KEY,
     USER_POOL,
     USER_POOL_CLIENT,
     Names,
@@ -20,7 +20,6 @@ from template_gen.naming import (
 from template_gen.parameters import (
     ALLOWED_ORIGINS,
     IS_PROD,
-    LOG_RETENTION_DAYS,
     THROTTLING_BURST,
     THROTTLING_RATE,
 )
@@ -85,8 +84,7 @@ def add_user_pool(template: Template, names: Names) -> None:
                 )
             ),
             UsernameConfiguration=cognito.UsernameConfiguration(CaseSensitive=False),
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
+            **RETAIN,
         )
     )
     template.add_resource(
@@ -109,14 +107,7 @@ def add_user_pool(template: Template, names: Names) -> None:
 
 
 def add_http_api(template: Template, spec: Spec, names: Names) -> None:
-    template.add_resource(
-        logs.LogGroup(
-            API_LOG_GROUP,
-            LogGroupName=names.api_log_group().sub(),
-            RetentionInDays=Ref(LOG_RETENTION_DAYS),
-            KmsKeyId=GetAtt(STACK_KEY, "Arn"),
-        )
-    )
+    template.add_resource(encrypted_log_group(API_LOG_GROUP, names.api_log_group()))
     methods = sorted({route.method for f in spec.functions for route in f.routes})
     template.add_resource(
         serverless.HttpApi(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from troposphere import Ref, Sub, Template, kms
 
+from template_gen.defaults import RETAIN
 from template_gen.model import Spec
 from template_gen.naming import STACK_KEY, STACK_KEY_ALIAS, Names
 
@@ -130,8 +131,7 @@ def add_stack_key(template: Template, spec: Spec, names: Names) -> None:
             EnableKeyRotation=True,
             PendingWindowInDays=30,
             KeyPolicy={"Version": "2012-10-17", "Statement": statements},
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
+            **RETAIN,
         )
     )
     template.add_resource(

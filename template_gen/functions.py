@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from troposphere import GetAtt, Ref, Sub, Template, awslambda, logs, serverless
+from troposphere import GetAtt, Ref, Sub, Template, awslambda, serverless
 
 from template_gen import rollout
+from template_gen.defaults import encrypted_log_group
 from template_gen.findings import LAMBDA_FUNCTION, RESOLVED_LAYER_NAME, waiver_metadata
 from template_gen.model import Bucket, Function, Route, SecureParameter, Spec, Table
 from template_gen.naming import (
@@ -22,7 +23,6 @@ from template_gen.naming import (
     role_id,
     table_id,
 )
-from template_gen.parameters import LOG_RETENTION_DAYS
 
 
 class LoggingConfig(awslambda.LoggingConfig):
@@ -101,11 +101,8 @@ def add_functions(
 ) -> None:
     for function in spec.functions:
         template.add_resource(
-            logs.LogGroup(
-                log_group_id(function.name),
-                LogGroupName=names.function_log_group(function.name).sub(),
-                RetentionInDays=Ref(LOG_RETENTION_DAYS),
-                KmsKeyId=GetAtt(STACK_KEY, "Arn"),
+            encrypted_log_group(
+                log_group_id(function.name), names.function_log_group(function.name)
             )
         )
         template.add_resource(

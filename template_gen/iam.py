@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from troposphere import GetAtt, Sub, Template, iam
+from troposphere import GetAtt, Sub, Template
 
+from template_gen.defaults import service_role
 from template_gen.model import Access, Bucket, Function, Relation, SecureParameter, Spec, Table
 from template_gen.naming import (
     STACK_KEY,
@@ -160,28 +161,12 @@ def add_roles(template: Template, spec: Spec, names: Names) -> None:
     for function in spec.functions:
         statements = function_statements(spec, names, function)
         template.add_resource(
-            iam.Role(
+            service_role(
                 role_id(function.name),
-                RoleName=names.role(function.name).sub(),
-                Description=Sub(f"Least-privilege role of {names.function(function.name).pattern}"),
-                AssumeRolePolicyDocument={
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
-                Policies=[
-                    iam.Policy(
-                        PolicyName=f"{function.name}-least-privilege",
-                        PolicyDocument={
-                            "Version": "2012-10-17",
-                            "Statement": [s.to_policy() for s in statements],
-                        },
-                    )
-                ],
+                names.role(function.name),
+                Sub(f"Least-privilege role of {names.function(function.name).pattern}"),
+                "lambda.amazonaws.com",
+                f"{function.name}-least-privilege",
+                [s.to_policy() for s in statements],
             )
         )

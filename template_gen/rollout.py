@@ -4,8 +4,9 @@ dev and staging it takes all traffic at once. One condition, one template."""
 
 from __future__ import annotations
 
-from troposphere import GetAtt, If, Ref, Sub, Template, iam, serverless
+from troposphere import GetAtt, If, Ref, Sub, Template, serverless
 
+from template_gen.defaults import service_role
 from template_gen.model import Function, Spec
 from template_gen.naming import Names, alarm_id, function_id
 from template_gen.parameters import IS_PROD
@@ -34,57 +35,38 @@ def add_deployment_role(template: Template, spec: Spec, names: Names) -> None:
     """CodeDeploy's role, inline and scoped, instead of SAM's default with a managed policy."""
     functions = [function_id(f.name) for f in spec.functions]
     template.add_resource(
-        iam.Role(
+        service_role(
             DEPLOYMENT_ROLE,
-            RoleName=names.deployment_role().sub(),
-            Description=Sub(f"CodeDeploy shifts traffic between versions of {names.prefix}"),
-            AssumeRolePolicyDocument={
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "codedeploy.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
-            Policies=[
-                iam.Policy(
-                    PolicyName="shift-alias-traffic",
-                    PolicyDocument={
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "MoveTheAlias",
-                                "Effect": "Allow",
-                                "Action": [
-                                    "lambda:GetAlias",
-                                    "lambda:GetProvisionedConcurrencyConfig",
-                                    "lambda:UpdateAlias",
-                                ],
-                                "Resource": [
-                                    arn
-                                    for logical in functions
-                                    for arn in (
-                                        GetAtt(logical, "Arn"),
-                                        Sub(f"${{{logical}.Arn}}:*"),
-                                    )
-                                ],
-                            },
-                            {
-                                "Sid": "ReadRollbackAlarms",
-                                "Effect": "Allow",
-                                "Action": ["cloudwatch:DescribeAlarms"],
-                                "Resource": [
-                                    Sub(
-                                        "arn:${AWS::Partition}:cloudwatch:${AWS::Region}"
-                                        f":${{AWS::AccountId}}:alarm:{names.prefix}-*"
-                                    )
-                                ],
-                            },
-                        ],
-                    },
-                )
+            names.deployment_role(),
+            Sub(f"CodeDeploy shifts traffic between versions of {names.prefix}"),
+            "codedeploy.amazonaws.com",
+            "shift-alias-traffic",
+            [
+                {
+                    "Sid": "MoveTheAlias",
+                    "Effect": "Allow",
+                    "Action": [
+                        "lambda:GetAlias",
+                        "lambda:GetProvisionedConcurrencyConfig",
+                        "lambda:UpdateAlias",
+                    ],
+                    "Resource": [
+                        arn
+                        for logical in functions
+                        for arn in (GetAtt(logical, "Arn"), Sub(f"${{{logical}.Arn}}:*"))
+                    ],
+                },
+                {
+                    "Sid": "ReadRollbackAlarms",
+                    "Effect": "Allow",
+                    "Action": ["cloudwatch:DescribeAlarms"],
+                    "Resource": [
+                        Sub(
+                            "arn:${AWS::Partition}:cloudwatch:${AWS::Region}"
+                            f":${{AWS::AccountId}}:alarm:{names.prefix}-*"
+                        )
+                    ],
+                },
             ],
         )
     )

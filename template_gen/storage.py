@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from troposphere import GetAtt, If, Ref, Sub, Template, dynamodb, s3
 
+from template_gen.defaults import RETAIN
 from template_gen.findings import ACCESS_LOG_BUCKET, REGIONAL_BUCKET, waiver_metadata
 from template_gen.model import Key, Spec, Table
 from template_gen.naming import STACK_KEY, Names, PhysicalName, bucket_id, table_id
 from template_gen.parameters import ALLOWED_ORIGINS, IS_PROD
 
-RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 NONCURRENT_VERSION_DAYS = 90
 ACCESS_LOG_DAYS = 365
