@@ -7,7 +7,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -56,6 +58,16 @@ def emulator() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def built() -> None:
     subprocess.run([sys.executable, "build.py"], cwd=ROOT, check=True, capture_output=True)
+
+
+def client(emulator: dict[str, str], service: str, region: str) -> Any:
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=emulator["AWS_ENDPOINT_URL"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def ops(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:

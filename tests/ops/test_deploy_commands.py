@@ -5,12 +5,10 @@ from __future__ import annotations
 import subprocess
 import tomllib
 
-import boto3
-
 from ops import deploy_all
 from ops.config import SAMCONFIG, parameter_overrides
 from template_gen.spec import SPEC
-from tests.ops.conftest import ROOT, clean_environment
+from tests.ops.conftest import ROOT, clean_environment, client
 
 
 def dry_run(*args: str) -> list[str]:
@@ -104,13 +102,7 @@ def test_the_summary_reads_status_and_url_from_each_region(emulator: dict[str, s
         '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"ApiUrl":'
         ' {"Value": "https://abc.execute-api.eu-west-1.amazonaws.com/"}}}'
     )
-    cloudformation = boto3.client(
-        "cloudformation",
-        region_name="eu-west-1",
-        endpoint_url=emulator["AWS_ENDPOINT_URL"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cloudformation = client(emulator, "cloudformation", "eu-west-1")
     cloudformation.create_stack(StackName="backend-kit-summary", TemplateBody=template)
     status, url = deploy_all.stack_summary(cloudformation, "backend-kit-summary")
     assert status == "CREATE_COMPLETE"

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from ops import destroy, drift
+from tests.ops.conftest import client
 
 RECORDED = Path(__file__).with_name("drift_response.json")
 
@@ -83,13 +82,7 @@ def test_detection_waits_for_completion() -> None:
 
 
 def test_destroy_needs_the_typed_name_and_lists_what_stays(emulator: dict[str, str]) -> None:
-    cloudformation = boto3.client(
-        "cloudformation",
-        region_name="eu-west-1",
-        endpoint_url=emulator["AWS_ENDPOINT_URL"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cloudformation = client(emulator, "cloudformation", "eu-west-1")
     template = {
         "Resources": {
             "Data": {

@@ -6,21 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 
-import boto3
-
-from tests.ops.conftest import ROOT, ops
+from tests.ops.conftest import ROOT, client, ops
 
 NAME = "/backend-kit/{env}/cursor-signing-key"
 
 
 def value(env: dict[str, str], region: str, environment: str) -> str:
-    ssm = boto3.client(
-        "ssm",
-        region_name=region,
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    ssm = client(env, "ssm", region)
     parameter = ssm.get_parameter(Name=NAME.format(env=environment), WithDecryption=True)
     assert parameter["Parameter"]["Type"] == "SecureString"
     return parameter["Parameter"]["Value"]
