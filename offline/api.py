@@ -70,9 +70,6 @@ class HttpApi:
         matches = [(r, p) for r in self.routes if (p := r.match(method, path)) is not None]
         return min(matches, key=lambda m: m[0].specificity) if matches else None
 
-    def has_path(self, path: str) -> bool:
-        return any(r.pattern.fullmatch(path) for r in self.routes)
-
 
 def _pattern(path: str) -> re.Pattern:
     parts = re.split(r"(\{[^}]+\})", path)

@@ -72,9 +72,6 @@ class LocalStack:
             return arns[kind]()
         raise KeyError(f"offline cannot resolve {logical}.{name} ({kind})")
 
-    def output(self, name: str) -> Any:
-        return self.resolve(self.template["Outputs"][name]["Value"])
-
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {k: r for k, r in self.template["Resources"].items() if r["Type"] == kind}
 
@@ -140,7 +137,6 @@ def _user_pool(stack: LocalStack, logical: str, p: dict[str, Any]) -> str:
     p = dict(p)
     name = p.pop("UserPoolName")
     p.pop("EnabledMfas", None)  # set through SetUserPoolMfaConfig in the API, not here
-    p.pop("MfaConfiguration", None)
     return stack.client("cognito-idp").create_user_pool(PoolName=name, **p)["UserPool"]["Id"]
 
 

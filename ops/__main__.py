@@ -63,7 +63,9 @@ def run_deploy_all(args: argparse.Namespace) -> int:
         return 2
     make = os.environ.get("MAKE", "make")
     # `make -n deploy-all` runs this with n in MAKEFLAGS: each regional make then only prints.
-    dry_run = "n" in os.environ.get("MAKEFLAGS", "").split(" ")[0]
+    # GNU make puts its single-letter flags first, as one word without a dash.
+    letters = os.environ.get("MAKEFLAGS", "").split(" ")[0]
+    dry_run = not letters.startswith("-") and "n" in letters
 
     def deploy(region: str) -> bool:
         command = [make, "--no-print-directory", "deploy", f"REGION={region}", f"ENV={args.env}"]

@@ -80,9 +80,6 @@ class Names:
     def prefix(self) -> str:
         return f"{self.project}-{ENVIRONMENT}"
 
-    def stack(self) -> str:
-        return self.prefix
-
     def function(self, name: str) -> PhysicalName:
         return PhysicalName(Kind.FUNCTION, f"{self.prefix}-{name}")
 

@@ -159,7 +159,7 @@ def cursor_param(app: APIGatewayHttpResolver) -> str | None:
     return app.current_event.get_query_string_value("cursor")
 
 
-Page = tuple[list[dict[str, Any]], "dict[str, Any] | None"]
+Page = tuple[list[dict[str, Any]], dict[str, Any] | None]
 
 
 def list_page(
