@@ -137,6 +137,16 @@ def invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def emulator(args: argparse.Namespace) -> int:
+    from offline.emulator import ensure_free
+    from offline.emulator_server import serve as serve_emulator
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    ensure_free(args.port, "emulator")
+    return serve_emulator(args.port)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--region", default="us-east-1")
     run.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
+    emu = sub.add_parser("emulator", help="the local AWS emulator alone, in the foreground")
+    emu.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", 5000)))
     tok = sub.add_parser("token", help="a user's access token from the local user pool")
     tok.add_argument("user")
     call = sub.add_parser("invoke", help="one invocation with an event file")
@@ -158,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--region", default="us-east-1")
     args = parser.parse_args(argv)
     try:
-        return {"serve": serve, "token": token, "invoke": invoke}[args.command](args)
+        commands = {"serve": serve, "emulator": emulator, "token": token, "invoke": invoke}
+        return commands[args.command](args)
     except (PortTaken, FileNotFoundError) as error:
         print(f"offline: {error}", file=sys.stderr)
         return 2

@@ -10,12 +10,14 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"  # moto's default account
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
@@ -84,10 +86,10 @@ class Emulator:
     def start(self, timeout_s: float = 30) -> Endpoint:
         ensure_free(self.port, "emulator")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+            [sys.executable, "-m", "offline", "emulator", "--port", str(self.port)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "false"},
+            stderr=None if os.environ.get("OFFLINE_EMULATOR_LOG") else subprocess.DEVNULL,
+            cwd=ROOT,
         )
         deadline = time.monotonic() + timeout_s
         while not self.endpoint.reachable():

@@ -1,0 +1,322 @@
+"""The emulator's CloudFormation, made to deploy the way AWS CloudFormation does.
+
+moto's CloudFormation does not run transforms, has no resource import, raises out of a failed
+change set instead of rolling back, and keeps one template per stack. Each gap is closed here,
+in one place, by wrapping the backend's own methods:
+
+- A template with `Transform: AWS::Serverless-2016-10-31` is expanded with aws-sam-translator
+  when the change set or stack is created, as CloudFormation does server-side. `GetTemplate`
+  returns the submitted template, or the expansion with `TemplateStage=Processed`
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html).
+- `ChangeSetType=IMPORT` with `ResourcesToImport` adopts existing resources into a new stack
+  instead of creating them (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
+  resource-import-new-stack.html). Each imported resource must carry `DeletionPolicy`, as AWS
+  requires.
+- A change set whose execution fails leaves the stack in ROLLBACK_COMPLETE (a create) or
+  UPDATE_ROLLBACK_FAILED (an update) with the reason in the stack's events, which is what
+  `sam deploy` reads, rather than an HTTP 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from cfn_flip import load_yaml
+from moto.cloudformation import models, responses
+from moto.cloudformation.exceptions import ValidationError
+
+from offline import bucket_policy, stack_resources
+from template_gen.expand import expand
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+log = logging.getLogger("offline.emulator")
+
+# Per stack id: the template as submitted, for GetTemplate's Original stage.
+_originals: dict[str, str] = {}
+# Per change set id: the resources an IMPORT change set adopts.
+_imports: dict[str, list[dict[str, Any]]] = {}
+_request = threading.local()
+
+
+def parse(template: str) -> dict[str, Any]:
+    """JSON or YAML with CloudFormation's short-form tags (`!Ref`, `!Sub`)."""
+    try:
+        parsed = json.loads(template)
+    except ValueError:
+        parsed = load_yaml(template)
+    if not isinstance(parsed, dict):
+        raise ValidationError(message="Template format error: not a JSON or YAML mapping")
+    return dict(parsed)
+
+
+def processed(template: str, parameters: dict[str, str], region: str) -> str:
+    """What CloudFormation runs: the SAM transform applied, with the stack's parameters."""
+    body = parse(template)
+    transform = body.get("Transform")
+    transforms = transform if isinstance(transform, list) else [transform]
+    if SAM_TRANSFORM not in transforms:
+        return template
+    if any(t not in (SAM_TRANSFORM, None) for t in transforms):
+        raise ValidationError(message=f"the emulator runs only {SAM_TRANSFORM}, not {transform}")
+    try:
+        expanded = expand(body, parameters=parameters, region=region)
+    except Exception as error:  # the translator's own errors name the resource and property
+        raise ValidationError(message=f"Transform {SAM_TRANSFORM} failed with: {error}") from None
+    return json.dumps(expanded, sort_keys=True)
+
+
+def _wrap(owner: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    original = getattr(owner, name)
+    if getattr(original, "_offline", False):
+        return  # already installed in this process
+    wrapped = make(original)
+    wrapped._offline = True  # type: ignore[attr-defined]
+    setattr(owner, name, wrapped)
+
+
+def _create_stack(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_stack(self: Any, name: str, template: str, parameters: dict[str, str], **kw: Any):
+        expanded = processed(template, parameters, self.region_name)
+        stack = original(self, name, expanded, parameters, **kw)
+        _originals[stack.stack_id] = template
+        return stack
+
+    return create_stack
+
+
+def _create_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_change_set(
+        self: Any,
+        stack_name: str,
+        change_set_name: str,
+        template: str,
+        parameters: dict[str, str],
+        description: str,
+        change_set_type: str,
+        **kw: Any,
+    ) -> tuple[str, str]:
+        imports = getattr(_request, "resources_to_import", None)
+        if change_set_type == "IMPORT":
+            if any(s.name == stack_name for s in self.stacks.values()):
+                raise ValidationError(
+                    message="the emulator imports into a new stack only; delete the stack first"
+                )
+            if not imports:
+                raise ValidationError(message="ResourcesToImport is required for an IMPORT")
+        expanded = processed(template, parameters, self.region_name)
+        change_set_id, stack_id = original(
+            self,
+            stack_name,
+            change_set_name,
+            expanded,
+            parameters,
+            description,
+            change_set_type,
+            **kw,
+        )
+        _originals.setdefault(stack_id, template)
+        change_set = self.change_sets[change_set_id]
+        change_set.original_template = template
+        if change_set_type == "UPDATE" and _no_changes(change_set.stack, expanded, parameters):
+            change_set.status = "FAILED"
+            change_set.execution_status = "UNAVAILABLE"
+            change_set.status_reason = NO_CHANGES
+        if change_set_type == "IMPORT":
+            _check_import(change_set.template_dict, imports or [])
+            _imports[change_set_id] = imports or []
+            for change in change_set.changes:
+                change.action = "Import"
+        return change_set_id, stack_id
+
+    return create_change_set
+
+
+# CloudFormation's words, which `sam deploy` recognises as "no changes to deploy".
+NO_CHANGES = (
+    "The submitted information didn't contain changes."
+    " Submit different information to create a change set."
+)
+
+
+def _effective(template: dict[str, Any], given: dict[str, Any]) -> dict[str, str]:
+    """Each parameter's value as the stack would see it: given, else its default."""
+    declared = template.get("Parameters", {})
+    return {k: str(given.get(k, d.get("Default", ""))) for k, d in declared.items()}
+
+
+def _no_changes(stack: Any, template: str, parameters: dict[str, str]) -> bool:
+    """SAM CLI passes UsePreviousValue for parameters it does not override, which moto resolves
+    to values where the stack kept none; compare what each parameter would be, as AWS does."""
+    if not stack.has_template(template):
+        return False
+    return _effective(stack.template_dict, parameters) == _effective(
+        stack.template_dict, stack.parameters
+    )
+
+
+def _check_import(template: dict[str, Any], imports: list[dict[str, Any]]) -> None:
+    """The rules AWS applies to an import template (resource-import-new-stack.html): every
+    resource in it is imported, and every imported resource has a DeletionPolicy."""
+    resources = template.get("Resources", {})
+    named = {i["LogicalResourceId"] for i in imports}
+    if set(resources) != named:
+        raise ValidationError(
+            message="an import template holds exactly the resources to import;"
+            f" not imported: {sorted(set(resources) - named)}, not in the template:"
+            f" {sorted(named - set(resources))}"
+        )
+    for logical in named:
+        if "DeletionPolicy" not in resources[logical]:
+            raise ValidationError(message=f"{logical} needs a DeletionPolicy to be imported")
+
+
+# How an existing resource is found, per type, from its import identifier.
+def _existing(kind: str, identifier: dict[str, str], account: str, region: str, props: Any) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.kms.models import kms_backends
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    if kind == "AWS::DynamoDB::Table":
+        return dynamodb_backends[account][region].get_table(identifier["TableName"])
+    if kind == "AWS::S3::Bucket":
+        return s3_backends[account][get_partition(region)].get_bucket(identifier["BucketName"])
+    if kind == "AWS::KMS::Key":
+        return kms_backends[account][region].describe_key(identifier["KeyId"])
+    if kind == "AWS::KMS::Alias":
+        backend = kms_backends[account][region]
+        name = identifier["AliasName"]
+        from moto.kms.models import Alias
+
+        target = backend.describe_key(name)
+        return Alias(account, region, name, target)
+    if kind == "AWS::Cognito::UserPool":
+        return stack_resources.imported_user_pool(region, identifier["UserPoolId"], props)
+    raise ValidationError(message=f"the emulator cannot import {kind}")
+
+
+def _adopt(stack: Any, change_set: Any, imports: list[dict[str, Any]]) -> None:
+    resources = change_set.template_dict.get("Resources", {})
+    parsed = stack.resource_map._parsed_resources
+    for item in imports:
+        logical = item["LogicalResourceId"]
+        kind = item["ResourceType"]
+        if resources[logical]["Type"] != kind:
+            raise ValidationError(
+                message=f"{logical} is a {resources[logical]['Type']}, not {kind}"
+            )
+        try:
+            found = _existing(
+                kind,
+                item["ResourceIdentifier"],
+                stack.account_id,
+                stack.region_name,
+                resources[logical].get("Properties", {}),
+            )
+        except ValidationError:
+            raise
+        except Exception:
+            raise ValidationError(
+                message=f"{logical}: no {kind} {item['ResourceIdentifier']} exists to import"
+            ) from None
+        found.cf_resource_type = kind
+        found.logical_resource_id = logical
+        parsed[logical] = found
+
+
+def _execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None):
+        change_set = self.describe_change_set(change_set_name)
+        stack = self.stacks[change_set.stack_id]
+        kind = change_set.change_set_type
+        try:
+            if kind == "IMPORT":
+                _adopt(stack, change_set, _imports.pop(change_set.change_set_id, []))
+                change_set.change_set_type = "UPDATE"  # moto applies it as an update
+                try:
+                    original(self, change_set_name, stack_name)
+                finally:
+                    change_set.change_set_type = "IMPORT"
+                stack.status = "IMPORT_COMPLETE"
+                stack._add_stack_event("IMPORT_COMPLETE")
+            else:
+                original(self, change_set_name, stack_name)
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"
+            log.warning("stack %s: %s failed: %s", stack.name, kind, reason)
+            stack._add_stack_event(f"{kind}_FAILED", resource_status_reason=reason)
+            if kind == "CREATE":
+                _roll_back(stack)
+            stack.status = "ROLLBACK_COMPLETE" if kind == "CREATE" else "UPDATE_ROLLBACK_FAILED"
+            stack.status_reason = reason
+            change_set.execution_status = "EXECUTE_FAILED"
+            return
+        _originals[stack.stack_id] = getattr(change_set, "original_template", change_set.template)
+        # moto builds outputs when the stack object is made, before a change set fills it.
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+
+    return execute_change_set
+
+
+def _roll_back(stack: Any) -> None:
+    """A failed create removes what it made, but for what DeletionPolicy retains."""
+    try:
+        stack.resource_map.delete()
+    except Exception as error:  # what is left stays, as AWS leaves DELETE_FAILED resources
+        log.warning("stack %s: rollback left resources behind: %s", stack.name, error)
+
+
+def _response_create_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_change_set(self: Any) -> Any:
+        _request.resources_to_import = self._get_param("ResourcesToImport", [])
+        try:
+            return original(self)
+        finally:
+            _request.resources_to_import = None
+
+    return create_change_set
+
+
+def _response_get_template(original: Callable[..., Any]) -> Callable[..., Any]:
+    def get_template(self: Any) -> Any:
+        result = original(self)
+        stage = self._get_param("TemplateStage", "Original")
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        if stage != "Processed" and stack.stack_id in _originals:
+            result = responses.ActionResult({"TemplateBody": _originals[stack.stack_id]})
+        return result
+
+    return get_template
+
+
+def _response_template_from_s3(original: Callable[..., Any]) -> Callable[..., Any]:
+    """SAM CLI uploads the template to the artifacts bucket and passes its URL; against the
+    emulator that URL is path-style on 127.0.0.1, which moto reads only as `localhost`."""
+
+    def get_stack_from_s3_url(self: Any, template_url: str) -> str:
+        parts = urlparse(template_url)
+        if parts.hostname in ("127.0.0.1", "::1"):
+            template_url = parts._replace(netloc=f"localhost:{parts.port}").geturl()
+        return original(self, template_url)
+
+    return get_stack_from_s3_url
+
+
+def install() -> None:
+    """Wrap moto's CloudFormation in this process; safe to call more than once."""
+    stack_resources.register()
+    bucket_policy.install()
+    backend = models.CloudFormationBackend
+    _wrap(backend, "create_stack", _create_stack)
+    _wrap(backend, "create_change_set", _create_change_set)
+    _wrap(backend, "execute_change_set", _execute_change_set)
+    response = responses.CloudFormationResponse
+    _wrap(response, "create_change_set", _response_create_change_set)
+    _wrap(response, "get_template", _response_get_template)
+    _wrap(response, "_get_stack_from_s3_url", _response_template_from_s3)

@@ -1,0 +1,450 @@
+"""The resource types the emulator's CloudFormation does not know, created as part of the stack.
+
+Each type is one CloudFormation model: create, update and delete call the emulator's own
+service API with the template's resolved properties, as CloudFormation's resource handlers
+call AWS. They register with moto's CloudFormation the way its own models do (as direct
+subclasses of CloudFormationModel), so they appear in the stack's resources, take part in
+Ref and Fn::GetAtt, and follow DeletionPolicy like every other resource.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto.cloudformation import parsing
+from moto.core.common_models import CloudFormationModel
+
+# Set by the emulator process once it knows its own address (offline/emulator_server.py).
+SELF_URL_VARIABLE = "OFFLINE_EMULATOR_URL"
+
+
+def client(service: str, region: str) -> Any:
+    """A client of this same emulator: handlers call the service API, not moto's internals."""
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=os.environ[SELF_URL_VARIABLE],
+        aws_access_key_id="emulator",
+        aws_secret_access_key="emulator",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 2}),
+    )
+
+
+@dataclass
+class Created:
+    physical_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+Create = Callable[[str, str, dict[str, Any]], Created]  # (region, generated name, properties)
+Update = Callable[[str, Created, dict[str, Any]], Created]
+Delete = Callable[[str, Created, dict[str, Any]], None]
+
+
+def camel(value: Any) -> Any:
+    """CloudFormation's PascalCase keys as the camelCase of APIs such as CodeDeploy's."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel(v) for v in value]
+    return value
+
+
+# --- Cognito ---------------------------------------------------------------------------------
+
+
+def _user_pool(region: str, name: str, p: dict[str, Any]) -> Created:
+    p = dict(p)
+    pool_name = p.pop("UserPoolName", name)
+    mfa = p.pop("EnabledMfas", None)
+    pool = client("cognito-idp", region).create_user_pool(PoolName=pool_name, **p)["UserPool"]
+    if mfa:  # set through SetUserPoolMfaConfig in the API, not CreateUserPool
+        client("cognito-idp", region).set_user_pool_mfa_config(
+            UserPoolId=pool["Id"],
+            SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in mfa},
+            MfaConfiguration=p.get("MfaConfiguration", "OPTIONAL"),
+        )
+    return Created(
+        pool["Id"],
+        {
+            "Arn": pool["Arn"],
+            "UserPoolId": pool["Id"],
+            "ProviderName": f"cognito-idp.{region}.amazonaws.com/{pool['Id']}",
+            "ProviderURL": f"https://cognito-idp.{region}.amazonaws.com/{pool['Id']}",
+        },
+    )
+
+
+def _user_pool_of(region: str, pool_id: str) -> Created:
+    """An existing pool, as an import finds it."""
+    pool = client("cognito-idp", region).describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    return Created(
+        pool["Id"],
+        {
+            "Arn": pool["Arn"],
+            "UserPoolId": pool["Id"],
+            "ProviderName": f"cognito-idp.{region}.amazonaws.com/{pool['Id']}",
+            "ProviderURL": f"https://cognito-idp.{region}.amazonaws.com/{pool['Id']}",
+        },
+    )
+
+
+def _keep(region: str, old: Created, p: dict[str, Any]) -> Created:
+    """Updated in place; the emulator keeps the resource (and its data) as it is."""
+    return old
+
+
+def _delete_user_pool(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("cognito-idp", region).delete_user_pool(UserPoolId=old.physical_id)
+
+
+def _user_pool_client(region: str, name: str, p: dict[str, Any]) -> Created:
+    p = {"ClientName": name, **p}
+    created = client("cognito-idp", region).create_user_pool_client(**p)["UserPoolClient"]
+    return Created(created["ClientId"], {"ClientId": created["ClientId"]})
+
+
+def _update_user_pool_client(region: str, old: Created, p: dict[str, Any]) -> Created:
+    client("cognito-idp", region).update_user_pool_client(ClientId=old.physical_id, **p)
+    return old
+
+
+def _delete_user_pool_client(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("cognito-idp", region).delete_user_pool_client(
+        UserPoolId=p["UserPoolId"], ClientId=old.physical_id
+    )
+
+
+# --- S3, SNS ---------------------------------------------------------------------------------
+
+
+def _bucket_policy(region: str, name: str, p: dict[str, Any]) -> Created:
+    client("s3", region).put_bucket_policy(
+        Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"])
+    )
+    return Created(p["Bucket"])
+
+
+def _update_bucket_policy(region: str, old: Created, p: dict[str, Any]) -> Created:
+    return _bucket_policy(region, old.physical_id, p)
+
+
+def _delete_bucket_policy(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("s3", region).delete_bucket_policy(Bucket=old.physical_id)
+
+
+def _topic_policy(region: str, name: str, p: dict[str, Any]) -> Created:
+    for topic in p["Topics"]:
+        client("sns", region).set_topic_attributes(
+            TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(p["PolicyDocument"])
+        )
+    return Created(name)
+
+
+def _update_topic_policy(region: str, old: Created, p: dict[str, Any]) -> Created:
+    return _topic_policy(region, old.physical_id, p)
+
+
+def _subscription(region: str, name: str, p: dict[str, Any]) -> Created:
+    arn = client("sns", region).subscribe(
+        TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"]
+    )["SubscriptionArn"]
+    return Created(arn)
+
+
+def _unsubscribe(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("sns", region).unsubscribe(SubscriptionArn=old.physical_id)
+
+
+# --- CloudWatch ------------------------------------------------------------------------------
+
+
+def _metric_filter(region: str, name: str, p: dict[str, Any]) -> Created:
+    transforms = [
+        {
+            "metricName": t["MetricName"],
+            "metricNamespace": t["MetricNamespace"],
+            "metricValue": t["MetricValue"],
+            "defaultValue": float(t.get("DefaultValue", 0)),
+            **({"unit": t["Unit"]} if "Unit" in t else {}),
+        }
+        for t in p["MetricTransformations"]
+    ]
+    filter_name = p.get("FilterName", name)
+    client("logs", region).put_metric_filter(
+        logGroupName=p["LogGroupName"],
+        filterName=filter_name,
+        filterPattern=p["FilterPattern"],
+        metricTransformations=transforms,
+    )
+    return Created(filter_name)
+
+
+def _update_metric_filter(region: str, old: Created, p: dict[str, Any]) -> Created:
+    return _metric_filter(region, old.physical_id, p)
+
+
+def _delete_metric_filter(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("logs", region).delete_metric_filter(
+        logGroupName=p["LogGroupName"], filterName=old.physical_id
+    )
+
+
+def _alarm(region: str, name: str, p: dict[str, Any]) -> Created:
+    p = {"AlarmName": name, **p}
+    cloudwatch = client("cloudwatch", region)
+    cloudwatch.put_metric_alarm(**p)
+    arn = cloudwatch.describe_alarms(AlarmNames=[p["AlarmName"]])["MetricAlarms"][0]["AlarmArn"]
+    return Created(p["AlarmName"], {"Arn": arn})
+
+
+def _update_alarm(region: str, old: Created, p: dict[str, Any]) -> Created:
+    return _alarm(region, old.physical_id, p)
+
+
+def _delete_alarm(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("cloudwatch", region).delete_alarms(AlarmNames=[old.physical_id])
+
+
+# --- API Gateway, Lambda aliases, CodeDeploy ---------------------------------------------------
+
+
+def _http_api(region: str, name: str, p: dict[str, Any]) -> Created:
+    """The API's id and endpoint; its routes are served by the local gateway, which reads them
+    from the stack's processed template (the emulator has no ImportApi)."""
+    title = p.get("Body", {}).get("info", {}).get("title") or p.get("Name", name)
+    api = client("apigatewayv2", region).create_api(
+        Name=title, ProtocolType=p.get("ProtocolType", "HTTP")
+    )
+    endpoint = f"https://{api['ApiId']}.execute-api.{region}.amazonaws.com"
+    return Created(api["ApiId"], {"ApiId": api["ApiId"], "ApiEndpoint": endpoint})
+
+
+def _delete_http_api(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("apigatewayv2", region).delete_api(ApiId=old.physical_id)
+
+
+def _stage(region: str, name: str, p: dict[str, Any]) -> Created:
+    client("apigatewayv2", region).create_stage(
+        ApiId=p["ApiId"], StageName=p["StageName"], AutoDeploy=bool(p.get("AutoDeploy", False))
+    )
+    return Created(p["StageName"])
+
+
+def _delete_stage(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("apigatewayv2", region).delete_stage(ApiId=p["ApiId"], StageName=old.physical_id)
+
+
+def _alias(region: str, name: str, p: dict[str, Any]) -> Created:
+    alias = client("lambda", region).create_alias(
+        FunctionName=p["FunctionName"], Name=p["Name"], FunctionVersion=p["FunctionVersion"]
+    )
+    return Created(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
+
+
+def _update_alias(region: str, old: Created, p: dict[str, Any]) -> Created:
+    client("lambda", region).update_alias(
+        FunctionName=p["FunctionName"], Name=p["Name"], FunctionVersion=p["FunctionVersion"]
+    )
+    return old
+
+
+def _delete_alias(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("lambda", region).delete_alias(FunctionName=p["FunctionName"], Name=p["Name"])
+
+
+def _codedeploy_application(region: str, name: str, p: dict[str, Any]) -> Created:
+    application = p.get("ApplicationName", name)
+    client("codedeploy", region).create_application(
+        applicationName=application, computePlatform=p.get("ComputePlatform", "Lambda")
+    )
+    return Created(application)
+
+
+def _deployment_group(region: str, name: str, p: dict[str, Any]) -> Created:
+    group = p.get("DeploymentGroupName", name)
+    client("codedeploy", region).create_deployment_group(
+        **{**camel(p), "deploymentGroupName": group}
+    )
+    return Created(group)
+
+
+@dataclass(frozen=True)
+class Handlers:
+    create: Create
+    update: Update
+    delete: Delete | None = None  # None: nothing to remove on the service side
+    name_property: str = ""  # the property that names it; absent, CloudFormation makes one
+
+
+HANDLERS: dict[str, Handlers] = {
+    "AWS::Cognito::UserPool": Handlers(_user_pool, _keep, _delete_user_pool, "UserPoolName"),
+    "AWS::Cognito::UserPoolClient": Handlers(
+        _user_pool_client, _update_user_pool_client, _delete_user_pool_client, "ClientName"
+    ),
+    "AWS::S3::BucketPolicy": Handlers(_bucket_policy, _update_bucket_policy, _delete_bucket_policy),
+    "AWS::SNS::TopicPolicy": Handlers(_topic_policy, _update_topic_policy),
+    "AWS::SNS::Subscription": Handlers(_subscription, _keep, _unsubscribe),
+    "AWS::Logs::MetricFilter": Handlers(
+        _metric_filter, _update_metric_filter, _delete_metric_filter, "FilterName"
+    ),
+    "AWS::CloudWatch::Alarm": Handlers(_alarm, _update_alarm, _delete_alarm, "AlarmName"),
+    "AWS::ApiGatewayV2::Api": Handlers(_http_api, _keep, _delete_http_api),
+    "AWS::ApiGatewayV2::Stage": Handlers(_stage, _keep, _delete_stage),
+    "AWS::Lambda::Alias": Handlers(_alias, _update_alias, _delete_alias),
+    "AWS::CodeDeploy::Application": Handlers(
+        # The emulator's CodeDeploy cannot delete; a stack delete leaves these behind.
+        _codedeploy_application,
+        _keep,
+        None,
+        "ApplicationName",
+    ),
+    "AWS::CodeDeploy::DeploymentGroup": Handlers(
+        _deployment_group, _keep, None, "DeploymentGroupName"
+    ),
+}
+
+
+class ServiceResource:
+    """Behaviour shared by every model below; each model class adds only its type."""
+
+    resource_type: str
+    created: Created
+    properties: dict[str, Any]
+    region: str
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.created.physical_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return True  # checked when the attribute is read, against what the service returned
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name not in self.created.attributes:
+            raise UnformattedGetAttTemplateException()
+        return self.created.attributes[attribute_name]
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        handlers = HANDLERS[self.resource_type]
+        if handlers.delete:
+            handlers.delete(region_name, self.created, self.properties)
+
+
+def _model(resource_type: str, handlers: Handlers) -> type[CloudFormationModel]:
+    def init(self: Any, region: str, created: Created, properties: dict[str, Any]) -> None:
+        self.region, self.created, self.properties = region, created, properties
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        name = re.sub(r"[^A-Za-z0-9-_]", "-", resource_name)
+        return cls(region_name, handlers.create(region_name, name, properties), properties)
+
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        if original_resource is None:
+            return None  # its Condition was false at creation; moto re-checks none on update
+        properties = cloudformation_json.get("Properties", {})
+        created = handlers.update(region_name, original_resource.created, properties)
+        return cls(region_name, created, properties)
+
+    def delete_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        raise TypeError("deleted through the instance")  # parsing falls back only on TypeError
+
+    name = "Emulated" + resource_type.split("::", 1)[1].replace("::", "")
+    return type(
+        name,
+        (ServiceResource, CloudFormationModel),
+        {
+            "resource_type": resource_type,
+            "__init__": init,
+            "cloudformation_type": staticmethod(lambda: resource_type),
+            "cloudformation_name_type": staticmethod(lambda: handlers.name_property),
+            "create_from_cloudformation_json": classmethod(create_from_cloudformation_json),
+            "update_from_cloudformation_json": classmethod(update_from_cloudformation_json),
+            "delete_from_cloudformation_json": classmethod(delete_from_cloudformation_json),
+        },
+    )
+
+
+MODELS = {kind: _model(kind, handlers) for kind, handlers in HANDLERS.items()}
+
+
+def imported_user_pool(region: str, pool_id: str, properties: dict[str, Any]) -> Any:
+    """An existing user pool as a stack resource: what a resource import adopts."""
+    return MODELS["AWS::Cognito::UserPool"](region, _user_pool_of(region, pool_id), properties)
+
+
+def _complete_lambda_version() -> None:
+    """moto's AWS::Lambda::Version keeps only the number. In AWS, Ref gives the version's ARN
+    and Fn::GetAtt answers Version (CloudFormation's aws-resource-lambda-version.html)."""
+    from moto.awslambda.models import LambdaVersion, get_backend
+
+    if getattr(LambdaVersion, "_offline", False):
+        return
+
+    def create(
+        cls: Any,
+        name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        function = cloudformation_json["Properties"]["FunctionName"]
+        published = get_backend(account_id, region_name).publish_version(function)
+        version = LambdaVersion({"Version": published.version})  # type: ignore[union-attr]
+        version.arn = published.function_arn  # type: ignore[union-attr, attr-defined]
+        return version
+
+    def attribute(self: Any, name: str) -> Any:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if name == "Version":
+            return str(self.version)
+        raise UnformattedGetAttTemplateException()
+
+    LambdaVersion.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign, assignment]
+    LambdaVersion.get_cfn_attribute = attribute  # type: ignore[attr-defined]
+    LambdaVersion.has_cfn_attr = classmethod(lambda cls, name: name == "Version")  # type: ignore[method-assign, assignment]
+    LambdaVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
+    LambdaVersion._offline = True  # type: ignore[attr-defined]
+
+
+def register() -> None:
+    """Make moto's CloudFormation see the models (its type map is cached on first use)."""
+    _complete_lambda_version()
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    missing = set(MODELS) - set(parsing.get_model_map())
+    if missing:
+        raise RuntimeError(f"models not registered: {sorted(missing)}")
