@@ -84,15 +84,19 @@ def _pattern(path: str) -> re.Pattern:
     return re.compile(regex)
 
 
-def _function(integration: dict[str, Any]) -> str:
+def _function(integration: dict[str, Any], resources: dict[str, Any]) -> str:
+    """The function a route invokes: `${Fn.Arn}`, or `${FnAliaslive}` for its alias."""
     uri = integration["uri"]["Fn::Sub"]
     uri = uri if isinstance(uri, str) else uri[0]
-    (logical,) = re.findall(r"\$\{(\w+)\.Arn\}", uri)
+    (logical,) = re.findall(r"\$\{(\w+)(?:\.Arn)?\}", uri)
+    if resources[logical]["Type"] == "AWS::Lambda::Alias":
+        return str(resources[logical]["Properties"]["FunctionName"]["Ref"])
     return logical
 
 
 def load(stack: LocalStack, api_logical_id: str = "HttpApi") -> HttpApi:
-    body = stack.template["Resources"][api_logical_id]["Properties"]["Body"]
+    resources = stack.template["Resources"]
+    body = resources[api_logical_id]["Properties"]["Body"]
     routes = []
     for path, operations in body["paths"].items():
         for method, operation in operations.items():
@@ -103,7 +107,7 @@ def load(stack: LocalStack, api_logical_id: str = "HttpApi") -> HttpApi:
                 Route(
                     method=method.upper(),
                     path=path,
-                    function=_function(integration),
+                    function=_function(integration, resources),
                     authorizer=None if authorizer == OPEN else authorizer,
                     payload_version=integration.get("payloadFormatVersion", "2.0"),
                     pattern=_pattern(path),

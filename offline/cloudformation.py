@@ -308,10 +308,28 @@ def _response_template_from_s3(original: Callable[..., Any]) -> Callable[..., An
     return get_stack_from_s3_url
 
 
+def _parameter_list(self: Any) -> list[dict[str, Any]]:
+    """DescribeStacks gives a list parameter's value comma-joined, as it was passed in; moto
+    gives Python's repr of the list. NoEcho values are masked, as in AWS."""
+    hidden = set(self.resource_map.no_echo_parameter_keys)
+    return [
+        {
+            "ParameterKey": key,
+            "ParameterValue": "****"
+            if key in hidden
+            else ",".join(map(str, value))
+            if isinstance(value, list)
+            else value,
+        }
+        for key, value in self.resource_map.resolved_parameters.items()
+    ]
+
+
 def install() -> None:
     """Wrap moto's CloudFormation in this process; safe to call more than once."""
     stack_resources.register()
     bucket_policy.install()
+    models.Stack.parameter_list = property(_parameter_list)  # type: ignore[method-assign, assignment]
     backend = models.CloudFormationBackend
     _wrap(backend, "create_stack", _create_stack)
     _wrap(backend, "create_change_set", _create_change_set)

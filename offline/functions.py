@@ -44,11 +44,23 @@ class FunctionConfig:
     layers: list[Path]
 
 
+def download(stack: LocalStack, location: dict[str, str]) -> Path:
+    """A zip from where the deployed template points (the artifacts bucket sam deploy filled),
+    as Lambda fetches it; kept by its key, which is the zip's content hash."""
+    target = stack.build / "local" / "code" / location["S3Bucket"] / location["S3Key"]
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        stack.client("s3").download_file(location["S3Bucket"], location["S3Key"], str(partial))
+        partial.replace(target)
+    return target
+
+
 def configurations(stack: LocalStack) -> dict[str, FunctionConfig]:
     """From the emulator's deployed configuration, and the zips the template points at."""
     lambda_ = stack.client("lambda")
-    keys = {
-        logical: r["Properties"]["Content"]["S3Key"]
+    layers = {
+        logical: download(stack, r["Properties"]["Content"])
         for logical, r in stack.of_type("AWS::Lambda::LayerVersion").items()
     }
     configs = {}
@@ -63,8 +75,8 @@ def configurations(stack: LocalStack) -> dict[str, FunctionConfig]:
             timeout_s=deployed["Timeout"],
             memory_mb=deployed["MemorySize"],
             environment=deployed.get("Environment", {}).get("Variables", {}),
-            code=stack.build / properties["Code"]["S3Key"],
-            layers=[stack.build / keys[layer["Ref"]] for layer in properties.get("Layers", [])],
+            code=download(stack, properties["Code"]),
+            layers=[layers[layer["Ref"]] for layer in properties.get("Layers", [])],
         )
     return configs
 

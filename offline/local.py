@@ -12,8 +12,7 @@ from pathlib import Path
 from offline import api as http_api
 from offline.auth import JwtVerifier, fetch_jwks
 from offline.console import say, step
-from offline.deploy import LOCAL_API_ID, LocalStack, deploy
-from offline.emulation import NOT_CREATED
+from offline.deploy import LocalStack, deploy
 from offline.emulator import Emulator, Endpoint, ensure_free
 from offline.functions import Functions
 from offline.gateway import Gateway
@@ -22,6 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 # Where a running `make local` records itself for `make token` and `make invoke`.
 STATE = Path(os.environ.get("OFFLINE_STATE", BUILD / "local" / "state.json"))
+
+
+# What the stack holds that this machine does not run, and why; start-up prints it.
+NOT_RUN = {
+    "API Gateway": "the local gateway serves the routes of the deployed template",
+    "CodeDeploy": "no traffic shifting; each deploy moves the live alias at once",
+}
 
 
 @dataclass
@@ -46,12 +52,11 @@ def start(
         if not (build / name).is_file():
             raise FileNotFoundError(f"{build / name} is missing: run `make build` first")
     emulator = Emulator(emulator_port)
-    with step(f"starting the emulator (moto) on 127.0.0.1:{emulator_port}"):
+    with step(f"starting the emulator on 127.0.0.1:{emulator_port}"):
         endpoint = emulator.start()
     exits.callback(emulator.stop)
     stack = deploy(endpoint, region, build, environment=environment, origins=origins)
-    skipped = ", ".join(f"{kind} ({why})" for kind, why in sorted(NOT_CREATED.items()))
-    say(f"  not created locally: {skipped}")
+    say(f"  not run locally: {', '.join(f'{k} ({why})' for k, why in sorted(NOT_RUN.items()))}")
     with step("unpacking the functions from their zips and starting their workers"):
         functions = Functions(stack)
         exits.callback(functions.stop)
@@ -68,7 +73,8 @@ def start(
             f"    {len(api.routes)} routes, authorizers: {', '.join(verifiers) or 'none'},"
             f" CORS origins: {', '.join(api.cors.origins) if api.cors else 'none'}"
         )
-    return Running(stack, functions, Gateway(api, verifiers, functions, LOCAL_API_ID))
+    api_id = stack.physical_ids["HttpApi"]
+    return Running(stack, functions, Gateway(api, verifiers, functions, api_id))
 
 
 def write_state(running: Running, port: int) -> None:
