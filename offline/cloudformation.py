@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from cfn_flip import load_yaml
-from moto.cloudformation import models, responses
+from moto.cloudformation import models, parsing, responses
 from moto.cloudformation.exceptions import ValidationError
 
 from offline import bucket_policy, stack_resources
@@ -77,6 +77,14 @@ def _wrap(owner: type, name: str, make: Callable[[Callable[..., Any]], Callable[
     wrapped = make(original)
     wrapped._offline = True  # type: ignore[attr-defined]
     setattr(owner, name, wrapped)
+
+
+def _wrap_function(module: Any, name: str, make: Callable[..., Any]) -> None:
+    original = getattr(module, name)
+    if not getattr(original, "_offline", False):
+        wrapped = make(original)
+        wrapped._offline = True
+        setattr(module, name, wrapped)
 
 
 def _create_stack(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -264,6 +272,29 @@ def _execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
     return execute_change_set
 
 
+def _delete_stack(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A delete that cannot finish leaves the stack in DELETE_FAILED with the reason, as AWS
+    does; moto would drop the stack from its list and answer 500."""
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        stack = next(
+            (s for s in self.stacks.values() if name_or_stack_id in (s.name, s.stack_id)), None
+        )
+        try:
+            original(self, name_or_stack_id)
+        except Exception as error:
+            if stack is None:
+                raise
+            reason = f"{type(error).__name__}: {error}"
+            log.warning("stack %s: delete failed: %s", stack.name, reason)
+            self.stacks[stack.stack_id] = stack
+            self.deleted_stacks.pop(stack.stack_id, None)
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=reason)
+            stack.status = "DELETE_FAILED"
+
+    return delete_stack
+
+
 def _roll_back(stack: Any) -> None:
     """A failed create removes what it made, but for what DeletionPolicy retains."""
     try:
@@ -325,15 +356,33 @@ def _parameter_list(self: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _update_in_place(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto has no update for several types (DynamoDB tables, KMS keys) and then drops the
+    resource from the stack, so the next Ref to it fails. AWS updates those in place, keeping
+    the table and its items; the emulator keeps the resource as it is."""
+
+    def parse_and_update_resource(
+        logical_id: str, resource_json: dict[str, Any], resources_map: Any, **kw: Any
+    ) -> Any:
+        updated = original(logical_id, resource_json, resources_map, **kw)
+        if updated is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return updated
+
+    return parse_and_update_resource
+
+
 def install() -> None:
     """Wrap moto's CloudFormation in this process; safe to call more than once."""
     stack_resources.register()
     bucket_policy.install()
     models.Stack.parameter_list = property(_parameter_list)  # type: ignore[method-assign, assignment]
+    _wrap_function(parsing, "parse_and_update_resource", _update_in_place)
     backend = models.CloudFormationBackend
     _wrap(backend, "create_stack", _create_stack)
     _wrap(backend, "create_change_set", _create_change_set)
     _wrap(backend, "execute_change_set", _execute_change_set)
+    _wrap(backend, "delete_stack", _delete_stack)
     response = responses.CloudFormationResponse
     _wrap(response, "create_change_set", _response_create_change_set)
     _wrap(response, "get_template", _response_get_template)
