@@ -139,5 +139,8 @@ def add_stack_key(template: Template, spec: Spec, names: Names) -> None:
             STACK_KEY_ALIAS,
             AliasName=names.key_alias().sub(),
             TargetKeyId=Ref(STACK_KEY),
+            # Kept with the key: after `make destroy` it is how a deploy finds the key again
+            # and imports both (ops/adopt.py).
+            **RETAIN,
         )
     )

@@ -1,0 +1,254 @@
+"""Take retained resources back after `make destroy`, with CloudFormation resource import.
+
+`make destroy` leaves the tables, buckets, key (and its alias) and user pool in the account,
+with their data (DeletionPolicy: Retain). They keep their names, so a plain redeploy would
+fail with "already exists" and no stack could reach the data again. Before such a deploy,
+this creates the stack by importing exactly those resources (an IMPORT change set:
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import-new-stack.html);
+`sam deploy` then updates it to the full template, as for any other deploy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from cfn_flip import load_yaml
+
+from offline.intrinsics import Context, resolve
+from ops.config import ROOT, command_parameters, parameter_overrides
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Found:
+    logical_id: str
+    resource_type: str
+    identifier: dict[str, str]  # the type's import identifier, e.g. {"TableName": ...}
+
+    def describe(self) -> str:
+        return f"{self.resource_type} {next(iter(self.identifier.values()))} ({self.logical_id})"
+
+
+def _table(session: Any, name: str) -> dict[str, str] | None:
+    try:
+        session.client("dynamodb").describe_table(TableName=name)
+    except ClientError:
+        return None
+    return {"TableName": name}
+
+
+def _bucket(session: Any, name: str) -> dict[str, str] | None:
+    try:
+        session.client("s3").head_bucket(Bucket=name)
+    except ClientError:
+        return None
+    return {"BucketName": name}
+
+
+def _alias(session: Any, name: str) -> dict[str, str] | None:
+    try:
+        session.client("kms").describe_key(KeyId=name)
+    except ClientError:
+        return None
+    return {"AliasName": name}
+
+
+def _user_pool(session: Any, name: str) -> dict[str, str] | None:
+    cognito = session.client("cognito-idp")
+    pools = [
+        pool
+        for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+        for pool in page["UserPools"]
+        if pool["Name"] == name
+    ]
+    if len(pools) > 1:
+        raise AdoptError(
+            f"{len(pools)} user pools are named {name}: delete the extra ones or import one by hand"
+        )
+    return {"UserPoolId": pools[0]["Id"]} if pools else None
+
+
+Finder = Callable[[Any, str], "dict[str, str] | None"]
+# How each retained type is found: by the property that names it, then its import identifier.
+# A key has no name: it is found through its alias, which is retained with it.
+FINDERS: dict[str, tuple[str, Finder]] = {
+    "AWS::DynamoDB::Table": ("TableName", _table),
+    "AWS::S3::Bucket": ("BucketName", _bucket),
+    "AWS::KMS::Alias": ("AliasName", _alias),
+    "AWS::Cognito::UserPool": ("UserPoolName", _user_pool),
+}
+
+
+class AdoptError(Exception):
+    pass
+
+
+def _parameters(template: dict[str, Any], environment: str, region: str, account: str) -> dict:
+    declared = template.get("Parameters", {})
+    values: dict[str, Any] = {k: d.get("Default") for k, d in declared.items()}
+    values.update(parameter_overrides(environment))
+    for key, definition in declared.items():
+        if definition.get("Type") == "CommaDelimitedList" and isinstance(values[key], str):
+            values[key] = values[key].split(",")
+    partition = boto3.session.Session().get_partition_for_region(region)
+    values.update(
+        {
+            "AWS::Region": region,
+            "AWS::AccountId": account,
+            "AWS::Partition": partition,
+            "AWS::URLSuffix": "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com",
+            "AWS::StackName": command_parameters(environment)["stack_name"],
+        }
+    )
+    return values
+
+
+def _no_attribute(logical: str, name: str) -> Any:
+    raise KeyError(f"{logical}.{name} is not known before the stack exists")
+
+
+def find_retained(
+    session: Any, template: dict[str, Any], parameters: dict[str, Any]
+) -> list[Found]:
+    """The template's retained resources that exist in the account under their names."""
+    context = Context(parameters, {}, template.get("Conditions", {}), _no_attribute)
+    found: list[Found] = []
+    resources = template["Resources"]
+    for logical, resource in sorted(resources.items()):
+        if resource["Type"] not in FINDERS or resource.get("DeletionPolicy") != "Retain":
+            continue
+        name_property, finder = FINDERS[resource["Type"]]
+        named = resource.get("Properties", {}).get(name_property)
+        if named is None:
+            continue  # CloudFormation named it; nothing finds it again
+        identifier = finder(session, str(resolve(named, context)))
+        if identifier is None:
+            continue
+        found.append(Found(logical, resource["Type"], identifier))
+        if resource["Type"] == "AWS::KMS::Alias":
+            key = resource["Properties"]["TargetKeyId"]["Ref"]
+            key_id = session.client("kms").describe_key(KeyId=identifier["AliasName"])
+            found.append(Found(key, "AWS::KMS::Key", {"KeyId": key_id["KeyMetadata"]["KeyId"]}))
+    return found
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids a value refers to through Ref, Fn::GetAtt or Fn::Sub."""
+    if isinstance(value, list):
+        return set().union(*map(_references, value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    if set(value) == {"Ref"}:
+        return {value["Ref"]}
+    if set(value) == {"Fn::GetAtt"}:
+        target = value["Fn::GetAtt"]
+        return {target[0] if isinstance(target, list) else target.split(".")[0]}
+    if set(value) == {"Fn::Sub"}:
+        import re
+
+        sub = value["Fn::Sub"]
+        text, variables = (sub, {}) if isinstance(sub, str) else sub
+        named = {m.split(".")[0] for m in re.findall(r"\$\{([^!][^}]*)\}", text)}
+        return (named - set(variables)) | _references(variables)
+    return set().union(*map(_references, value.values())) if value else set()
+
+
+def import_template(template: dict[str, Any], found: list[Found]) -> dict[str, Any]:
+    """Exactly the resources to import, as AWS requires. A property that refers to anything
+    outside them is left out: an import does not apply properties, and the `sam deploy` that
+    follows applies the whole template."""
+    kept = {f.logical_id for f in found}
+    known = kept | set(template.get("Parameters", {})) | {"AWS::NoValue"}
+    resources = {}
+    for logical in sorted(kept):
+        resource = dict(template["Resources"][logical])
+        properties = resource.get("Properties", {})
+        resource["Properties"] = {
+            k: v
+            for k, v in properties.items()
+            if all(r in known or r.startswith("AWS::") for r in _references(v))
+        }
+        resource.pop("DependsOn", None)
+        resources[logical] = resource
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "backend-kit: retained resources taken back after make destroy",
+        "Parameters": template.get("Parameters", {}),
+        "Conditions": template.get("Conditions", {}),
+        "Resources": resources,
+    }
+
+
+def stack_exists(cloudformation: Any, name: str) -> bool:
+    try:
+        status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    except ClientError:
+        return False
+    return status not in ("DELETE_COMPLETE", "REVIEW_IN_PROGRESS")
+
+
+def adopt(
+    region: str,
+    environment: str,
+    say: Say = print,
+    template_path: Path = ROOT / "build" / "template.yaml",
+) -> list[Found]:
+    """Import the retained resources into a new stack when there is no stack yet and they
+    exist; otherwise do nothing. Returns what was imported."""
+    session = boto3.session.Session(region_name=region)
+    cloudformation = session.client("cloudformation")
+    settings = command_parameters(environment)
+    name = settings["stack_name"]
+    if stack_exists(cloudformation, name):
+        return []
+    template = dict(load_yaml(template_path.read_text()))
+    account = session.client("sts").get_caller_identity()["Account"]
+    parameters = _parameters(template, environment, region, account)
+    found = find_retained(session, template, parameters)
+    if not found:
+        return []
+    say(f"  {name} has no stack in {region}, but resources it retained on delete exist:")
+    for item in found:
+        say(f"    {item.describe()}")
+    say("  importing them into a new stack, so the deploy takes them back with their data")
+    body = import_template(template, found)
+    used = set(body["Parameters"])
+    change_set = cloudformation.create_change_set(
+        StackName=name,
+        ChangeSetName=f"{name}-import",
+        ChangeSetType="IMPORT",
+        TemplateBody=json.dumps(body, sort_keys=True),
+        Parameters=[
+            {
+                "ParameterKey": k,
+                "ParameterValue": ",".join(v) if isinstance(v, list) else str(v),
+            }
+            for k, v in parameters.items()
+            if k in used and v is not None
+        ],
+        ResourcesToImport=[
+            {
+                "ResourceType": item.resource_type,
+                "LogicalResourceId": item.logical_id,
+                "ResourceIdentifier": item.identifier,
+            }
+            for item in found
+        ],
+        Capabilities=settings["capabilities"].split(),
+    )
+    cloudformation.get_waiter("change_set_create_complete").wait(
+        ChangeSetName=change_set["Id"], WaiterConfig={"Delay": 2, "MaxAttempts": 150}
+    )
+    cloudformation.execute_change_set(ChangeSetName=change_set["Id"])
+    cloudformation.get_waiter("stack_import_complete").wait(
+        StackName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 900}
+    )
+    say(f"  imported {len(found)} resource(s) into {name}; sam deploy adds the rest")
+    return found
