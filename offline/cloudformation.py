@@ -305,6 +305,9 @@ def _roll_back(stack: Any) -> None:
 
 def _response_create_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
     def create_change_set(self: Any) -> Any:
+        # CreateChangeSet with nothing changed succeeds and leaves a FAILED change set (as
+        # _no_changes decides); only UpdateStack answers "No updates are to be performed".
+        self._validate_different_update = lambda *args: None
         _request.resources_to_import = self._get_param("ResourcesToImport", [])
         try:
             return original(self)

@@ -1,0 +1,214 @@
+"""The emulator's CloudFormation against the AWS behaviour it models, one rule per test,
+through the public API as any client calls it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, WaiterError
+
+pytestmark = pytest.mark.integration
+
+SIMPLE_TABLE = {
+    "Type": "AWS::DynamoDB::Table",
+    "DeletionPolicy": "Retain",
+    "Properties": {
+        "TableName": "",
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    },
+}
+
+
+def table(name: str, **extra: Any) -> dict[str, Any]:
+    resource = json.loads(json.dumps(SIMPLE_TABLE))
+    resource["Properties"]["TableName"] = name
+    resource.update(extra)
+    return resource
+
+
+@pytest.fixture
+def client(emulator_url: str) -> Callable[[str], Any]:
+    def make(service: str, region: str = "eu-central-1") -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=emulator_url,
+            aws_access_key_id="tester",
+            aws_secret_access_key="tester",
+        )
+
+    return make
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def run_change_set(cloudformation: Any, stack: str, kind: str, body: Any, **extra: Any) -> str:
+    change_set = cloudformation.create_change_set(
+        StackName=stack,
+        ChangeSetName=unique("cs"),
+        ChangeSetType=kind,
+        TemplateBody=body if isinstance(body, str) else json.dumps(body),
+        **extra,
+    )
+    described = cloudformation.describe_change_set(ChangeSetName=change_set["Id"])
+    if described["Status"] == "CREATE_COMPLETE":
+        cloudformation.execute_change_set(ChangeSetName=change_set["Id"])
+    return str(described["Status"])
+
+
+def status(cloudformation: Any, stack: str) -> str:
+    return str(cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"])
+
+
+def test_the_sam_transform_runs_when_the_change_set_is_created(client: Callable) -> None:
+    cloudformation = client("cloudformation")
+    stack, name = unique("sam"), unique("simple")
+    sam = (
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Things:\n"
+        "    Type: AWS::Serverless::SimpleTable\n"
+        "    Properties:\n"
+        f"      TableName: !Sub '{name}'\n"
+    )
+    run_change_set(cloudformation, stack, "CREATE", sam)
+    assert status(cloudformation, stack) == "CREATE_COMPLETE"
+    resources = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    assert [(r["LogicalResourceId"], r["ResourceType"]) for r in resources] == [
+        ("Things", "AWS::DynamoDB::Table")
+    ]
+    assert client("dynamodb").describe_table(TableName=name)["Table"]["TableName"] == name
+    original = cloudformation.get_template(StackName=stack)["TemplateBody"]
+    assert "AWS::Serverless::SimpleTable" in original  # as submitted, YAML text
+    expanded = cloudformation.get_template(StackName=stack, TemplateStage="Processed")
+    assert "Transform" not in expanded["TemplateBody"]
+
+
+def test_a_template_uploaded_to_s3_is_read_from_the_emulators_s3(
+    client: Callable, emulator_url: str
+) -> None:
+    """SAM CLI uploads templates to its bucket and passes a path-style URL on 127.0.0.1."""
+    s3, bucket, stack = client("s3"), unique("templates"), unique("from-s3")
+    s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    body = {"Resources": {"Things": table(unique("t"))}}
+    s3.put_object(Bucket=bucket, Key="stack.template", Body=json.dumps(body).encode())
+    cloudformation = client("cloudformation")
+    cloudformation.create_stack(
+        StackName=stack, TemplateURL=f"{emulator_url}/{bucket}/stack.template"
+    )
+    assert status(cloudformation, stack) == "CREATE_COMPLETE"
+
+
+def test_a_failed_create_rolls_back_with_its_reason(client: Callable) -> None:
+    cloudformation, taken = client("cloudformation"), unique("taken")
+    client("dynamodb").create_table(
+        TableName=taken,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    stack = unique("clash")
+    run_change_set(cloudformation, stack, "CREATE", {"Resources": {"Things": table(taken)}})
+    assert status(cloudformation, stack) == "ROLLBACK_COMPLETE"
+    events = cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
+    reasons = [e.get("ResourceStatusReason", "") for e in events]
+    assert any("ResourceInUse" in r or "already exists" in r for r in reasons), reasons
+    with pytest.raises(WaiterError):
+        cloudformation.get_waiter("stack_create_complete").wait(
+            StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 2}
+        )
+
+
+def test_an_update_with_nothing_changed_is_refused_as_cloudformation_does(
+    client: Callable,
+) -> None:
+    cloudformation, stack = client("cloudformation"), unique("same")
+    body = {
+        "Parameters": {"Label": {"Type": "String", "Default": "x"}},
+        "Resources": {"Things": table(unique("t"))},
+    }
+    run_change_set(cloudformation, stack, "CREATE", body)
+    # SAM CLI passes UsePreviousValue for each parameter it does not override.
+    again = run_change_set(
+        cloudformation,
+        stack,
+        "UPDATE",
+        body,
+        Parameters=[{"ParameterKey": "Label", "UsePreviousValue": True}],
+    )
+    assert again == "FAILED"
+    summaries = cloudformation.list_change_sets(StackName=stack)["Summaries"]
+    assert "didn't contain changes" in summaries[-1]["StatusReason"]
+    changed = run_change_set(
+        cloudformation,
+        stack,
+        "UPDATE",
+        body,
+        Parameters=[{"ParameterKey": "Label", "ParameterValue": "y"}],
+    )
+    assert changed == "CREATE_COMPLETE"
+
+
+def test_an_import_adopts_existing_resources_with_their_data(client: Callable) -> None:
+    cloudformation, dynamodb = client("cloudformation"), client("dynamodb")
+    name, stack = unique("kept"), unique("adopter")
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    dynamodb.put_item(TableName=name, Item={"id": {"S": "kept"}})
+    imports = [
+        {
+            "ResourceType": "AWS::DynamoDB::Table",
+            "LogicalResourceId": "Things",
+            "ResourceIdentifier": {"TableName": name},
+        }
+    ]
+    body = {"Resources": {"Things": table(name)}}
+    run_change_set(cloudformation, stack, "IMPORT", body, ResourcesToImport=imports)
+    assert status(cloudformation, stack) == "IMPORT_COMPLETE"
+    (resource,) = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    assert resource["PhysicalResourceId"] == name
+    assert dynamodb.get_item(TableName=name, Key={"id": {"S": "kept"}})["Item"]
+
+
+@pytest.mark.parametrize(
+    ("resources", "refusal"),
+    [
+        ({"Things": {"DeletionPolicy": None}}, "needs a DeletionPolicy"),
+        ({"Extra": "table"}, "exactly the resources to import"),
+    ],
+    ids=["without-deletion-policy", "with-a-resource-not-imported"],
+)
+def test_an_import_follows_the_rules_aws_sets(
+    client: Callable, resources: dict[str, Any], refusal: str
+) -> None:
+    cloudformation, name = client("cloudformation"), unique("rule")
+    body: dict[str, Any] = {"Resources": {"Things": table(name)}}
+    if resources.get("Things", {}).get("DeletionPolicy", "") is None:
+        del body["Resources"]["Things"]["DeletionPolicy"]
+    if "Extra" in resources:
+        body["Resources"]["Extra"] = table(unique("extra"))
+    imports = [
+        {
+            "ResourceType": "AWS::DynamoDB::Table",
+            "LogicalResourceId": "Things",
+            "ResourceIdentifier": {"TableName": name},
+        }
+    ]
+    with pytest.raises(ClientError, match=refusal):
+        run_change_set(cloudformation, unique("refused"), "IMPORT", body,
+                       ResourcesToImport=imports)  # fmt: skip
