@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.config import Config
 from catalog import Catalog
 
 from backend_kit import errors, http
@@ -33,6 +34,15 @@ ATTACHMENT = {
 CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 UPLOAD_EXPIRES_S = 900
+# The upload URL names the bucket's own region (https://<bucket>.s3.<region>.amazonaws.com/).
+# botocore's default is the legacy global host, which S3 answers with a 307 redirect for
+# older regions (a browser's cross-origin POST does not follow it) and with 400 for regions
+# launched after 20 March 2019 (https://docs.aws.amazon.com/AmazonS3/latest/API/
+# UsingRouting.html). Behind an IP endpoint such as the emulator's, botocore keeps path style.
+UPLOADS = Config(
+    signature_version="s3v4",
+    s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
+)
 IDEMPOTENCY_HOURS = 24
 
 app = http.create_app()
@@ -151,7 +161,7 @@ def create_attachment(item_id: str) -> Response:
         raise errors.invalid({"content_type": "must be a media type such as image/png"})
     catalog.get(caller, item_id)  # 404 unless the caller owns it
     key = f"items/{caller}/{item_id}/{uuid.uuid4()}/{safe_filename(body['filename'])}"
-    s3 = client("s3", signature_version="s3v4")
+    s3 = client("s3", UPLOADS)
     upload = s3.generate_presigned_post(
         Bucket=os.environ["ASSETS_BUCKET"],
         Key=key,

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import uuid
 
+import pytest
+from botocore.config import Config
+
+from backend_kit import aws
 from tests.handlers.conftest import Invoke, new_user
 from tests.handlers.helpers import assert_error, call, create_item
 
@@ -163,6 +168,36 @@ def test_attachment_is_a_presigned_post_under_the_items_prefix(invoke: Invoke) -
         body={"filename": "a", "content_type": "not a type", "size": 0},
     )
     assert set(assert_error(bad, 400)["details"]) == {"size"}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-5"])
+def test_the_upload_url_is_the_buckets_regional_endpoint(
+    invoke: Invoke, region: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser posts straight to this URL, and S3 answers the legacy global host with a
+    redirect a cross-origin POST cannot follow, or with 400 in newer regions such as
+    ap-southeast-5 (https://docs.aws.amazon.com/AmazonS3/latest/API/UsingRouting.html)."""
+    me = new_user()
+    item = create_item(invoke, me)
+    bucket = os.environ["ASSETS_BUCKET"]
+    monkeypatch.setenv("AWS_REGION", region)
+    aws.client.cache_clear()  # a new container in that region
+    try:
+        reply = call(
+            invoke,
+            "POST",
+            f"/items/{item['id']}/attachments",
+            me,
+            body={"filename": "a.png", "content_type": "image/png", "size": 10},
+        )
+        # What the handler would give without its addressing settings: the global host.
+        default = aws.client("s3", Config(signature_version="s3v4"))
+        legacy = default.generate_presigned_post(Bucket=bucket, Key="k")["url"]
+    finally:
+        aws.client.cache_clear()
+    assert reply.status == 201, reply.text
+    assert reply.json["url"] == f"https://{bucket}.s3.{region}.amazonaws.com/"
+    assert legacy == f"https://{bucket}.s3.amazonaws.com/"
 
 
 def test_idempotency_key_returns_the_first_result(invoke: Invoke) -> None:

@@ -30,9 +30,10 @@ UNAVAILABLE_CODES = frozenset({
 
 
 @functools.cache
-def client(service: str, **config: Any) -> Any:
-    """One client per service and container. `config` merges into the shared Config."""
-    merged = CLIENT_CONFIG.merge(Config(**config)) if config else CLIENT_CONFIG
+def client(service: str, config: Config | None = None) -> Any:
+    """One client per service, `config` and container. `config` (a module-level constant,
+    so the cache finds it again) merges into the shared Config."""
+    merged = CLIENT_CONFIG.merge(config) if config else CLIENT_CONFIG
     return boto3.client(service, region_name=os.environ.get("AWS_REGION"), config=merged)
 
 
