@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -75,6 +76,15 @@ def route_event(route: Route) -> tuple[str, dict]:
     }
 
 
+def version_key(spec: Spec, function: Function, artifacts: Mapping[str, str]) -> str:
+    """What a published version is made of: the function's zip and the zips of its layers.
+    SAM names a new Version from the code, environment and memory only
+    (samtranslator/model/sam_resources.py, _construct_version), so a change to a layer alone
+    would leave `live` on the old version. The zips' names carry their content hashes."""
+    uris = [artifacts.get(item.name, item.source) for item in (function, *spec.layers_of(function))]
+    return hashlib.sha256("\n".join(uris).encode()).hexdigest()
+
+
 def add_layers(template: Template, spec: Spec, names: Names, artifacts: Mapping[str, str]) -> None:
     for layer in spec.layers:
         template.add_resource(
@@ -90,6 +100,12 @@ def add_layers(template: Template, spec: Spec, names: Names, artifacts: Mapping[
                 Metadata=waiver_metadata(RESOLVED_LAYER_NAME),
             )
         )
+
+
+def layers(spec: Spec, function: Function) -> dict[str, list[Ref]]:
+    """`Layers`, left out where a function loads none."""
+    used = [Ref(layer_id(layer.name)) for layer in spec.layers_of(function)]
+    return {"Layers": used} if used else {}
 
 
 def add_functions(
@@ -119,7 +135,7 @@ def add_functions(
                 Tracing="Active",
                 Role=GetAtt(role_id(function.name), "Arn"),
                 KmsKeyArn=GetAtt(STACK_KEY, "Arn"),
-                Layers=[Ref(layer_id(layer.name)) for layer in spec.layers],
+                **layers(spec, function),
                 LoggingConfig=LoggingConfig(
                     LogFormat="JSON",
                     LogGroup=Ref(log_group_id(function.name)),
@@ -131,6 +147,7 @@ def add_functions(
                 ),
                 Events=dict(route_event(route) for route in function.routes),
                 AutoPublishAlias=rollout.ALIAS,
+                AutoPublishCodeSha256=version_key(spec, function, artifacts),
                 DeploymentPreference=rollout.deployment_preference(function),
                 Metadata=waiver_metadata(*LAMBDA_FUNCTION),
             )

@@ -107,6 +107,8 @@ class Function:
     description: str = ""
     # Gets BUILD_VERSION, the build's content hash, e.g. for GET /health.
     reports_build_version: bool = False
+    # Names of the spec's layers the function loads; None loads every layer.
+    layers: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,11 @@ class Spec:
     runtime: str = "python3.14"
     architecture: str = "arm64"
     environments: tuple[str, ...] = ("dev", "staging", "prod")
+
+    def layers_of(self, function: Function) -> tuple[Layer, ...]:
+        if function.layers is None:
+            return self.layers
+        return tuple(layer for layer in self.layers if layer.name in function.layers)
 
     def resource(self, name: str) -> Resource:
         for resource in (*self.tables, *self.buckets, *self.parameters):

@@ -67,6 +67,7 @@ SPEC = Spec(
             memory_mb=256,
             timeout_s=3,
             reports_build_version=True,
+            layers=(),  # the standard library only: nothing to load on a cold start
             description="Liveness and build version, without auth",
         ),
         Function(

@@ -112,6 +112,12 @@ def _functions(spec: Spec) -> Iterator[str]:
             )
         if not function.routes:
             yield f"function '{function.name}' has no routes"
+        known = {layer.name for layer in spec.layers}
+        for layer in sorted(set(function.layers or ()) - known):
+            yield (
+                f"function '{function.name}': unknown layer '{layer}'"
+                f" (known: {', '.join(sorted(known))})"
+            )
 
 
 def _routes(spec: Spec) -> Iterator[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from template_gen.naming import function_id, layer_id
 from template_gen.spec import SPEC
 from tests.conftest import of_type
 
@@ -77,8 +78,48 @@ def test_layers_target_the_function_runtime(resources: dict[str, Any]) -> None:
     for layer in layers.values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    for function in functions(resources).values():
-        assert function["Properties"]["Layers"] == [{"Ref": "DepsLayer"}, {"Ref": "SharedLayer"}]
+    for function in SPEC.functions:
+        properties = functions(resources)[function_id(function.name)]["Properties"]
+        used = [{"Ref": layer_id(layer.name)} for layer in SPEC.layers_of(function)]
+        assert properties.get("Layers", []) == used, function.name
+    # The health check needs no third-party or shared code, so it loads no layer at all.
+    assert "Layers" not in functions(resources)["HealthFunction"]["Properties"]
+
+
+def published_versions(artifacts: dict[str, str], keyed: bool = True) -> dict[str, str]:
+    """Function logical id -> the logical id of the Version SAM publishes for it."""
+    from template_gen.expand import expand
+    from template_gen.template import build_template
+
+    template = build_template(SPEC, artifacts).to_dict()
+    if not keyed:
+        for function in functions(template["Resources"]).values():
+            del function["Properties"]["AutoPublishCodeSha256"]
+    return {
+        r["Properties"]["FunctionName"]["Ref"]: logical
+        for logical, r in expand(template)["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Version"
+    }
+
+
+def test_a_change_to_a_layer_publishes_a_version_of_each_function_using_it() -> None:
+    """`live` moves only to a new Version; SAM names one from code, environment and memory
+    (samtranslator/model/sam_resources.py), so the layers' zips must be in the key too."""
+    kinds = {"function": "functions", "layer": "layers"}
+    built = {
+        item.name: f"{kinds[kind]}/{item.name}-{'0' * 16}.zip"
+        for kind, items in (("function", SPEC.functions), ("layer", SPEC.layers))
+        for item in items
+    }
+    changed = {**built, "shared": f"layers/shared-{'1' * 16}.zip"}
+    before, after = published_versions(built), published_versions(changed)
+    assert set(before) == {function_id(f.name) for f in SPEC.functions}
+    for function in SPEC.functions:
+        uses_shared = "shared" in {layer.name for layer in SPEC.layers_of(function)}
+        logical = function_id(function.name)
+        assert (before[logical] != after[logical]) == uses_shared, function.name
+    # Without the key, SAM would keep every Version: `live` would stay on the old layer.
+    assert published_versions(built, keyed=False) == published_versions(changed, keyed=False)
 
 
 def test_artifacts_replace_code_locations_without_touching_the_spec() -> None:

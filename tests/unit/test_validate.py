@@ -43,6 +43,11 @@ def test_relation_to_an_unknown_table() -> None:
     assert "function 'extra': relation to unknown resource 'orders'" in message
 
 
+def test_an_unknown_layer_is_named() -> None:
+    message = problems(with_function(layers=("shared", "vendored")))
+    assert "function 'extra': unknown layer 'vendored' (known: deps, shared)" in message
+
+
 def test_writing_a_secure_parameter_is_refused() -> None:
     message = problems(with_function(relations=(writes("cursor-signing-key"),)))
     assert "parameter 'cursor-signing-key' cannot write" in message
