@@ -15,10 +15,14 @@ in one place, by wrapping the backend's own methods:
 - A change set whose execution fails leaves the stack in ROLLBACK_COMPLETE (a create) or
   UPDATE_ROLLBACK_FAILED (an update) with the reason in the stack's events, which is what
   `sam deploy` reads, rather than an HTTP 500.
+- An update creates and modifies resources in dependency order, then deletes what the new
+  template dropped unless its DeletionPolicy retains it; a resource whose Condition is false
+  is neither created, updated nor listed.
 """
 
 from __future__ import annotations
 
+import graphlib
 import json
 import logging
 import threading
@@ -31,6 +35,7 @@ from moto.cloudformation import models, parsing, responses
 from moto.cloudformation.exceptions import ValidationError
 
 from offline import bucket_policy, stack_resources
+from offline.intrinsics import references
 from template_gen.expand import expand
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -257,6 +262,7 @@ def _execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"
             log.warning("stack %s: %s failed: %s", stack.name, kind, reason)
+            log.debug("where it failed", exc_info=True)
             stack._add_stack_event(f"{kind}_FAILED", resource_status_reason=reason)
             if kind == "CREATE":
                 _roll_back(stack)
@@ -359,6 +365,12 @@ def _parameter_list(self: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _stack_resources(self: Any) -> list[Any]:
+    """What the stack holds. A resource whose Condition is false is not created, and AWS
+    leaves it out of ListStackResources; moto lists it as an entry with empty names."""
+    return [resource for resource in self.resource_map.values() if resource is not None]
+
+
 def _update_in_place(original: Callable[..., Any]) -> Callable[..., Any]:
     """moto has no update for several types (DynamoDB tables, KMS keys) and then drops the
     resource from the stack, so the next Ref to it fails. AWS updates those in place, keeping
@@ -367,6 +379,9 @@ def _update_in_place(original: Callable[..., Any]) -> Callable[..., Any]:
     def parse_and_update_resource(
         logical_id: str, resource_json: dict[str, Any], resources_map: Any, **kw: Any
     ) -> Any:
+        condition = resource_json.get("Condition")
+        if condition and not resources_map.lazy_condition_map[condition]:
+            return None  # not created, so nothing to update; moto checks no condition here
         updated = original(logical_id, resource_json, resources_map, **kw)
         if updated is None:
             return resources_map._parsed_resources.get(logical_id)
@@ -375,12 +390,63 @@ def _update_in_place(original: Callable[..., Any]) -> Callable[..., Any]:
     return parse_and_update_resource
 
 
+# DeletionPolicy values that keep a resource when the stack stops managing it
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
+RETAINED = ("Retain", "RetainExceptOnCreate")
+
+
+def dependency_order(resources: dict[str, Any], names: set[str]) -> list[str]:
+    """`names` with each after every resource it refers to or DependsOn."""
+    graph: dict[str, set[str]] = {}
+    for name in sorted(names):
+        resource = resources[name]
+        depends = resource.get("DependsOn", [])
+        after = references(resource) | set([depends] if isinstance(depends, str) else depends)
+        graph[name] = after & names
+    return list(graphlib.TopologicalSorter(graph).static_order())
+
+
+def _update_resources(self: Any, template: dict[str, Any], parameters: Any = None) -> None:
+    """A stack update as CloudFormation runs it: new and changed resources in dependency order,
+    so a new Lambda Version is published after its function's configuration changed and an
+    alias moves after its version exists; then, in cleanup, the resources the template dropped
+    are deleted, but for those DeletionPolicy retains (using-cfn-updating-stacks-update-
+    behaviors.html). moto adds before it modifies and deletes first, ignoring DeletionPolicy."""
+    changes = self.build_resource_diff(template, parameters)
+    previous = self._resource_json_map
+    self._template = template
+    if parameters:
+        self.input_parameters = parameters
+    self.load_mapping()
+    self.load_parameters()
+    self.load_conditions()
+    self._resource_json_map = template["Resources"]
+    added = set(changes["Add"])
+    for name in dependency_order(template["Resources"], added | set(changes["Modify"])):
+        if name in added:
+            _ = self[name]  # moto's map creates a resource on first access
+            continue
+        self._parsed_resources[name] = parsing.parse_and_update_resource(
+            name,
+            template["Resources"][name],
+            self,
+            account_id=self._account_id,
+            region_name=self._region_name,
+        )
+    for name in changes["Remove"]:
+        resource = self._parsed_resources.pop(name, None)
+        if resource is not None and previous[name].get("DeletionPolicy") not in RETAINED:
+            self._delete_resource(resource, previous[name])
+
+
 def install() -> None:
     """Wrap moto's CloudFormation in this process; safe to call more than once."""
     stack_resources.register()
     bucket_policy.install()
     models.Stack.parameter_list = property(_parameter_list)  # type: ignore[method-assign, assignment]
+    models.Stack.stack_resources = property(_stack_resources)  # type: ignore[method-assign, assignment]
     _wrap_function(parsing, "parse_and_update_resource", _update_in_place)
+    parsing.ResourceMap.update = _update_resources  # type: ignore[method-assign]
     backend = models.CloudFormationBackend
     _wrap(backend, "create_stack", _create_stack)
     _wrap(backend, "create_change_set", _create_change_set)

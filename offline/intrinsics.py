@@ -1,5 +1,5 @@
-"""Resolve CloudFormation intrinsic functions against a deployed stack, for the resources
-that offline creates itself through each service's API."""
+"""CloudFormation intrinsic functions: resolved against a deployed stack, and the logical ids
+a value refers to."""
 
 from __future__ import annotations
 
@@ -87,3 +87,22 @@ def resolve(value: Any, context: Context) -> Any:
             return resolve(items, context)[int(resolve(index, context))]
     resolved = {k: resolve(v, context) for k, v in value.items()}
     return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+
+def references(value: Any) -> set[str]:
+    """Logical ids (and parameters) a value refers to through Ref, Fn::GetAtt or Fn::Sub."""
+    if isinstance(value, list):
+        return set().union(*map(references, value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    if set(value) == {"Ref"}:
+        return {value["Ref"]}
+    if set(value) == {"Fn::GetAtt"}:
+        target = value["Fn::GetAtt"]
+        return {target[0] if isinstance(target, list) else target.split(".")[0]}
+    if set(value) == {"Fn::Sub"}:
+        sub = value["Fn::Sub"]
+        text, variables = (sub, {}) if isinstance(sub, str) else sub
+        named = {m.split(".")[0] for m in re.findall(r"\$\{([^!][^}]*)\}", text)}
+        return (named - set(variables)) | references(variables)
+    return set().union(*map(references, value.values())) if value else set()

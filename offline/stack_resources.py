@@ -381,8 +381,6 @@ def _model(resource_type: str, handlers: Handlers) -> type[CloudFormationModel]:
         account_id: str,
         region_name: str,
     ) -> Any:
-        if original_resource is None:
-            return None  # its Condition was false at creation; moto re-checks none on update
         properties = cloudformation_json.get("Properties", {})
         created = handlers.update(region_name, original_resource.created, properties)
         return cls(region_name, created, properties)
@@ -456,6 +454,32 @@ def _complete_lambda_version() -> None:
     LambdaVersion._offline = True  # type: ignore[attr-defined]
 
 
+def _complete_lambda_function() -> None:
+    """moto's AWS::Lambda::Function is created without its layers, architectures, tracing or
+    key, and Ref to a layer version gives moto's object instead of the version's ARN, which
+    AWS gives (aws-resource-lambda-layerversion.html), so an update that changes the layers
+    fails. The deployed configuration holds what the template says."""
+    from moto.awslambda.models import LambdaFunction, LayerVersion
+
+    original = LambdaFunction.create_from_cloudformation_json
+    if getattr(original, "_offline", False):
+        return
+
+    def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
+        function = original.__func__(cls, name, cloudformation_json, *args, **kw)
+        properties = cloudformation_json["Properties"]
+        if "Layers" in properties:
+            function.layers = function._get_layers_data(properties["Layers"])
+        function.architectures = properties.get("Architectures", function.architectures)
+        function.tracing_config = properties.get("TracingConfig", function.tracing_config)
+        function.kms_key_arn = properties.get("KmsKeyArn", function.kms_key_arn)
+        return function
+
+    create._offline = True  # type: ignore[attr-defined]
+    LambdaFunction.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign, assignment]
+    LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
+
+
 def _key_policy_as_text() -> None:
     """CloudFormation takes KeyPolicy as a JSON object; KMS stores and returns it as text. moto
     keeps the object, and then fails every DescribeKey on that key."""
@@ -479,6 +503,7 @@ def _key_policy_as_text() -> None:
 def register() -> None:
     """Make moto's CloudFormation see the models (its type map is cached on first use)."""
     _complete_lambda_version()
+    _complete_lambda_function()
     _key_policy_as_text()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

@@ -3,8 +3,10 @@ through the public API as any client calls it."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -212,3 +214,132 @@ def test_an_import_follows_the_rules_aws_sets(
     with pytest.raises(ClientError, match=refusal):
         run_change_set(cloudformation, unique("refused"), "IMPORT", body,
                        ResourcesToImport=imports)  # fmt: skip
+
+
+def function_stack(version: str, description: str, code: dict[str, str]) -> dict[str, Any]:
+    """A function with a published version and an alias on it, as SAM expands
+    AutoPublishAlias: a new version resource each time the code or its key changes."""
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        },
+    }
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Runtime": "python3.12",
+            "Handler": "index.handler",
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Description": description,
+            "Code": code,
+        },
+    }
+    return {
+        "Resources": {
+            "Role": role,
+            "Function": function,
+            version: {
+                "Type": "AWS::Lambda::Version",
+                "DeletionPolicy": "Retain",
+                "Properties": {"FunctionName": {"Ref": "Function"}},
+            },
+            "Live": {
+                "Type": "AWS::Lambda::Alias",
+                "Properties": {
+                    "FunctionName": {"Ref": "Function"},
+                    "FunctionVersion": {"Fn::GetAtt": [version, "Version"]},
+                    "Name": "live",
+                },
+            },
+        }
+    }
+
+
+def uploaded_code(s3: Any) -> dict[str, str]:
+    """A handler zip in the emulator's S3, where `sam deploy` puts the built zips."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("index.py", "def handler(event, context):\n    return 1\n")
+    bucket = unique("code")
+    s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    s3.put_object(Bucket=bucket, Key="function.zip", Body=archive.getvalue())
+    return {"S3Bucket": bucket, "S3Key": "function.zip"}
+
+
+def test_an_update_publishes_the_new_version_after_the_function_changes(
+    client: Callable,
+) -> None:
+    """Dependency order: the function's new configuration, then the version that Refs it,
+    then the alias on that version. moto's own order publishes before it updates."""
+    cloudformation, stack = client("cloudformation"), unique("versions")
+    code = uploaded_code(client("s3"))
+    run_change_set(cloudformation, stack, "CREATE", function_stack("VersionA", "first", code))
+    run_change_set(cloudformation, stack, "UPDATE", function_stack("VersionB", "second", code))
+    assert status(cloudformation, stack) == "UPDATE_COMPLETE"
+    lambda_ = client("lambda")
+    name = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId="Function")[
+        "StackResourceDetail"
+    ]["PhysicalResourceId"]
+    live = lambda_.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
+    assert live == "2"
+    described = lambda_.get_function_configuration(FunctionName=name, Qualifier=live)
+    assert described["Description"] == "second"
+    # The version the template dropped is retained, as its DeletionPolicy says.
+    versions = lambda_.list_versions_by_function(FunctionName=name)["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1", "2"]
+
+
+def test_a_removed_resource_is_deleted_unless_retained(client: Callable) -> None:
+    cloudformation, dynamodb, stack = client("cloudformation"), client("dynamodb"), unique("drop")
+    kept, dropped = unique("kept"), unique("dropped")
+    body = {"Resources": {"Kept": table(kept), "Dropped": table(dropped, DeletionPolicy="Delete")}}
+    run_change_set(cloudformation, stack, "CREATE", body)
+    run_change_set(cloudformation, stack, "UPDATE", {"Resources": {"Other": table(unique("o"))}})
+    assert status(cloudformation, stack) == "UPDATE_COMPLETE"
+    assert dynamodb.describe_table(TableName=kept)["Table"]["TableName"] == kept
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        dynamodb.describe_table(TableName=dropped)
+
+
+def test_a_resource_whose_condition_is_false_is_neither_made_nor_listed(
+    client: Callable,
+) -> None:
+    cloudformation, stack = client("cloudformation"), unique("conditions")
+    body = {
+        "Parameters": {"Email": {"Type": "String", "Default": ""}},
+        "Conditions": {"HasEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Email"}, ""]}]}},
+        "Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "Subscription": {
+                "Type": "AWS::SNS::Subscription",
+                "Condition": "HasEmail",
+                "Properties": {
+                    "TopicArn": {"Ref": "Topic"},
+                    "Protocol": "email",
+                    "Endpoint": {"Ref": "Email"},
+                },
+            },
+        },
+    }
+    run_change_set(cloudformation, stack, "CREATE", body)
+    summaries = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    assert [s["LogicalResourceId"] for s in summaries] == ["Topic"]
+    # An update that touches it while its condition stays false leaves it uncreated.
+    body["Resources"]["Subscription"]["Properties"]["Protocol"] = "email-json"
+    run_change_set(cloudformation, stack, "UPDATE", body)
+    assert status(cloudformation, stack) == "UPDATE_COMPLETE"
+    topic = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId="Topic")
+    arn = topic["StackResourceDetail"]["PhysicalResourceId"]
+    assert client("sns").list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
