@@ -14,14 +14,16 @@ PORT ?= 3000
 EMULATOR_PORT ?= 5000
 ALLOWED_ORIGINS ?= http://localhost:5173
 FUNCTION ?= users
+# Deploy-side targets take both from the command line; none has a default, so nothing lands
+# in an account or region nobody named.
 REGION ?=
 REGIONS ?=
-ENV ?= dev
+ENV ?=
 EVENT ?= events/users/list.json
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint test local token invoke deploy deploy-all params drift destroy unit integration snapshot bench readme clean
+.PHONY: help install lock build lint test local emulator token invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,7 +57,10 @@ lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
 	@echo "lint: no findings"
 
 local: build ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); Ctrl-C stops it
-	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)"
+	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev)
+
+emulator: $(STAMP) ## The local AWS emulator alone on 127.0.0.1:$(EMULATOR_PORT), in the foreground
+	@$(PY) -m offline emulator --port $(EMULATOR_PORT)
 
 token: $(STAMP) ## While make local runs: USER's access token from the local pool, printed last
 	@$(PY) -m offline token "$(USER)"
@@ -63,23 +68,26 @@ token: $(STAMP) ## While make local runs: USER's access token from the local poo
 invoke: build ## One invocation: make invoke FUNCTION=users EVENT=events/users/list.json
 	@$(PY) -m offline invoke "$(FUNCTION)" "$(EVENT)"
 
-deploy: build ## Preflight, then sam deploy: make deploy REGION=eu-west-1 ENV=dev
-	@test -n "$(REGION)" || { echo "REGION is required: make deploy REGION=eu-west-1 ENV=$(ENV)"; exit 2; }
-	@$(PY) -m ops preflight --region $(REGION) --env $(ENV)
-	$(VENV)/bin/sam deploy --config-env $(ENV) --region $(REGION) --template-file $(TEMPLATE) --no-progressbar
+deploy: build ## Preflight, then sam deploy with samconfig.toml: make deploy REGION=eu-west-1 ENV=dev
+	@$(PY) -m ops deploy --region "$(REGION)" --env "$(ENV)"
 
 deploy-all: build ## The same build to each region in order: make deploy-all REGIONS="a b" ENV=..
-	+@$(PY) -m ops deploy-all --env $(ENV) --regions "$(REGIONS)" $(if $(CONTINUE),--keep-going,)
+	+@$(PY) -m ops deploy-all --env "$(ENV)" --regions "$(REGIONS)" $(if $(CONTINUE),--keep-going,)
 
 params: $(STAMP) ## Create the SecureStrings in REGION for ENV (ROTATE=1 replaces, FROM_STDIN=1 reads)
-	@test -n "$(REGION)" || { echo "REGION is required: make params REGION=eu-west-1 ENV=$(ENV)"; exit 2; }
-	@$(PY) -m ops params --region $(REGION) --env $(ENV) $(if $(ROTATE),--rotate,) $(if $(FROM_STDIN),--from-stdin,)
+	@$(PY) -m ops params --region "$(REGION)" --env "$(ENV)" $(if $(ROTATE),--rotate,) $(if $(FROM_STDIN),--from-stdin,)
 
 drift: $(STAMP) ## CloudFormation drift detection with a readable report
-	@$(PY) -m ops drift --region $(REGION) --env $(ENV)
+	@$(PY) -m ops drift --region "$(REGION)" --env "$(ENV)"
 
 destroy: $(STAMP) ## Delete the stack after a typed confirmation; retained data stays
-	@$(PY) -m ops destroy --region $(REGION) --env $(ENV)
+	@$(PY) -m ops destroy --region "$(REGION)" --env "$(ENV)"
+
+outputs: $(STAMP) ## The stack's outputs (sam list stack-outputs): make outputs REGION=.. ENV=..
+	@$(PY) -m ops outputs --region "$(REGION)" --env "$(ENV)"
+
+logs: $(STAMP) ## Tail one function's logs (sam logs --tail): make logs FUNCTION=users REGION=.. ENV=..
+	@$(PY) -m ops logs --region "$(REGION)" --env "$(ENV)" --function "$(FUNCTION)"
 
 unit: build ## Unit tests only
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)

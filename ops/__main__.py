@@ -1,6 +1,8 @@
-"""`python -m ops preflight|params|deploy-all|drift|destroy` (the make targets call these).
+"""`python -m ops <command>`: what the deploy-side make targets run (see README).
 
-Every AWS call goes through boto3, so AWS_ENDPOINT_URL points them all at an emulator.
+Every AWS call goes through boto3 or SAM CLI, so AWS_ENDPOINT_URL points them all at an
+emulator. Every failure is one line on stderr naming what is wrong and the command that fixes
+it, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,25 +12,96 @@ import getpass
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import deploy_all, destroy, drift, params, preflight
-from ops.config import deploy_parameters
+from ops import adopt, deploy_all, destroy, drift, params, preflight
+from ops.config import ConfigError, deploy_parameters
+from ops.deploy import DeployFailed, sam, sam_arguments, sam_deploy
+from template_gen.naming import function_id
 from template_gen.spec import SPEC
 
 
-def stack_name(environment: str) -> str:
-    return deploy_parameters(environment)["stack_name"]
+class CommandError(Exception):
+    """One line for the operator: what is wrong and how to fix it."""
+
+    exit_code = 1
+
+
+class UsageError(CommandError):
+    """A make variable is missing or wrong."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Target:
+    """The region and environment a command acts on, checked before any AWS call."""
+
+    command: str
+    region: str
+    environment: str
+
+    @property
+    def stack(self) -> str:
+        return str(deploy_parameters(self.environment)["stack_name"])
+
+    def client(self, service: str) -> object:
+        return boto3.client(service, region_name=self.region)
+
+
+def check_environment(command: str, environment: str, region: str = "") -> str:
+    valid = ", ".join(SPEC.environments)
+    where = f"REGION={region or 'eu-west-1'} " if command != "deploy-all" else ""
+    example = f"make {command} {where}ENV={SPEC.environments[0]}"
+    if not environment:
+        raise UsageError(f"ENV is required, one of {valid}: {example}")
+    if environment not in SPEC.environments:
+        raise UsageError(f"ENV={environment} is not an environment; use one of {valid}: {example}")
+    return environment
+
+
+def target(args: argparse.Namespace, *, credentials: bool = True) -> Target:
+    """Validate REGION and ENV, then (for commands that call AWS) the credentials."""
+    command = args.command
+    environment = check_environment(command, args.env, args.region)
+    if not args.region:
+        raise UsageError(f"REGION is required: make {command} REGION=eu-west-1 ENV={environment}")
+    try:
+        preflight.check_region(args.region)
+        if credentials:
+            preflight.check_credentials(args.region)
+    except preflight.PreflightError as error:
+        raise CommandError(str(error)) from None
+    return Target(command, args.region, environment)
+
+
+def checked(where: Target) -> None:
+    print(f"preflight: {SPEC.project} {where.environment} in {where.region}", flush=True)
+    try:
+        preflight.run(where.region, where.environment)
+    except preflight.PreflightError as error:
+        raise CommandError(f"preflight failed: {error}") from None
 
 
 def run_preflight(args: argparse.Namespace) -> int:
-    print(f"preflight: {SPEC.project} {args.env} in {args.region}")
+    checked(target(args, credentials=False))  # the preflight checks them itself
+    return 0
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    """The preflight, the import of retained resources after a destroy, then `sam deploy`."""
+    where = target(args, credentials=False)
+    checked(where)
     try:
-        preflight.run(args.region, args.env)
-    except preflight.PreflightError as error:
-        print(f"preflight failed: {error}", file=sys.stderr)
-        return 1
+        adopt.adopt(where.region, where.environment, say=lambda line: print(line, flush=True))
+        print(f"sam deploy: {where.stack} in {where.region}", flush=True)
+        sam_deploy(where.environment, where.region)
+    except (adopt.AdoptError, DeployFailed) as error:
+        raise CommandError(str(error)) from None
     return 0
 
 
@@ -39,15 +112,16 @@ def read_value(name: str) -> str:
     else:
         value = sys.stdin.readline().rstrip("\n")
     if not value:
-        raise SystemExit(f"no value for {name} on standard input")
+        raise CommandError(f"no value for {name} on standard input")
     return value
 
 
 def run_params(args: argparse.Namespace) -> int:
-    ssm = boto3.client("ssm", region_name=args.region)
+    where = target(args)
     value = read_value if args.from_stdin else (lambda _name: params.random_value())
-    for outcome in params.ensure(ssm, SPEC, args.env, rotate=args.rotate, value=value):
-        print(f"{outcome.name} in {args.region}: {outcome.action}")
+    ssm = where.client("ssm")
+    for outcome in params.ensure(ssm, SPEC, where.environment, rotate=args.rotate, value=value):
+        print(f"{outcome.name} in {where.region}: {outcome.action}")
     if args.rotate:
         print(
             "handlers pick the new value up within their cache age"
@@ -56,26 +130,42 @@ def run_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def make_flags_dry_run() -> bool:
+    """`make -n deploy-all` runs this with n in MAKEFLAGS: each regional make then only
+    prints. GNU make puts its single-letter flags first, as one word without a dash."""
+    letters = os.environ.get("MAKEFLAGS", "").split(" ")[0]
+    return not letters.startswith("-") and "n" in letters
+
+
 def run_deploy_all(args: argparse.Namespace) -> int:
+    environment = check_environment("deploy-all", args.env)
     regions = args.regions.split()
     if not regions:
-        print('no regions: make deploy-all REGIONS="us-east-1 eu-west-1" ENV=...', file=sys.stderr)
-        return 2
+        raise UsageError(
+            f'REGIONS is required: make deploy-all REGIONS="us-east-1 eu-west-1" ENV={environment}'
+        )
+    for region in regions:
+        try:
+            preflight.check_region(region)
+        except preflight.PreflightError as error:
+            raise CommandError(str(error)) from None
     make = os.environ.get("MAKE", "make")
-    # `make -n deploy-all` runs this with n in MAKEFLAGS: each regional make then only prints.
-    # GNU make puts its single-letter flags first, as one word without a dash.
-    letters = os.environ.get("MAKEFLAGS", "").split(" ")[0]
-    dry_run = not letters.startswith("-") and "n" in letters
+    dry_run = make_flags_dry_run()
+    stack = str(deploy_parameters(environment)["stack_name"])
 
     def deploy(region: str) -> bool:
-        command = [make, "--no-print-directory", "deploy", f"REGION={region}", f"ENV={args.env}"]
+        print(f"=== {region} ===", flush=True)
+        command = [make, "--no-print-directory", "deploy", f"REGION={region}", f"ENV={environment}"]
         return subprocess.run(command).returncode == 0
 
     def describe(region: str) -> tuple[str, str]:
         if dry_run:
             return "dry run", ""
         cloudformation = boto3.client("cloudformation", region_name=region)
-        return deploy_all.stack_summary(cloudformation, stack_name(args.env))
+        try:
+            return deploy_all.stack_summary(cloudformation, stack)
+        except BotoCoreError as error:
+            return f"unknown ({type(error).__name__})", ""
 
     results = deploy_all.deploy_all(regions, deploy, describe, keep_going=args.keep_going)
     print(deploy_all.table(results))
@@ -86,42 +176,99 @@ def run_deploy_all(args: argparse.Namespace) -> int:
 
 
 def run_drift(args: argparse.Namespace) -> int:
-    cloudformation = boto3.client("cloudformation", region_name=args.region)
-    stack = stack_name(args.env)
-    print(f"detecting drift of {stack} in {args.region} ...", flush=True)
-    print(drift.report(stack, drift.detect(cloudformation, stack)))
+    where = target(args)
+    print(f"detecting drift of {where.stack} in {where.region} ...", flush=True)
+    print(drift.report(where.stack, drift.detect(where.client("cloudformation"), where.stack)))
     return 0
 
 
 def run_destroy(args: argparse.Namespace) -> int:
-    cloudformation = boto3.client("cloudformation", region_name=args.region)
-    done = destroy.destroy(cloudformation, stack_name(args.env), args.region, ask=input)
+    where = target(args)
+    cloudformation = where.client("cloudformation")
+    done = destroy.destroy(cloudformation, where.stack, where.region, where.environment, ask=input)
     return 0 if done else 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("preflight", "params", "drift", "destroy"):
+def run_sam(where: Target, *arguments: str) -> int:
+    """A SAM CLI command with samconfig.toml's environment; its output is the progress."""
+    environ = {**os.environ, "SAM_CLI_TELEMETRY": os.environ.get("SAM_CLI_TELEMETRY", "0")}
+    command = [sam(), *arguments, *sam_arguments(where.environment, where.region)]
+    return subprocess.run(command, env=environ, stdin=subprocess.DEVNULL).returncode
+
+
+def run_outputs(args: argparse.Namespace) -> int:
+    where = target(args)
+    return run_sam(where, "list", "stack-outputs", "--output", "table")
+
+
+def run_logs(args: argparse.Namespace) -> int:
+    names = [f.name for f in SPEC.functions]
+    if args.function not in names:
+        raise UsageError(
+            f"FUNCTION={args.function} is not a function; use one of {', '.join(names)}:"
+            f" make logs FUNCTION={names[0]} REGION=.. ENV=.."
+        )
+    where = target(args)
+    print(f"following {args.function}'s logs in {where.stack} ({where.region}); Ctrl-C stops")
+    return run_sam(where, "logs", "--name", function_id(args.function), "--tail")
+
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Handler] = {
+    "preflight": run_preflight,
+    "deploy": run_deploy,
+    "params": run_params,
+    "deploy-all": run_deploy_all,
+    "drift": run_drift,
+    "destroy": run_destroy,
+    "outputs": run_outputs,
+    "logs": run_logs,
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
         command = sub.add_parser(name)
-        command.add_argument("--region", required=True)
-        command.add_argument("--env", required=True, choices=SPEC.environments)
+        command.add_argument("--env", default="")  # checked by target(), with its fix
+        if name == "deploy-all":
+            command.add_argument("--regions", default="")
+            command.add_argument("--keep-going", action="store_true")
+            continue
+        command.add_argument("--region", default="")
         if name == "params":
             command.add_argument("--rotate", action="store_true")
             command.add_argument("--from-stdin", action="store_true")
-    every = sub.add_parser("deploy-all")
-    every.add_argument("--regions", required=True)
-    every.add_argument("--env", required=True, choices=SPEC.environments)
-    every.add_argument("--keep-going", action="store_true")
-    args = parser.parse_args(argv)
-    handlers = {
-        "preflight": run_preflight,
-        "params": run_params,
-        "deploy-all": run_deploy_all,
-        "drift": run_drift,
-        "destroy": run_destroy,
-    }
-    return handlers[args.command](args)
+        if name == "logs":
+            command.add_argument("--function", default="")
+    return top
+
+
+def one_line(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        return f"AWS refused {error.operation_name}: {info.get('Code')}: {info.get('Message')}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # `preflight` has no make target of its own: its errors say "preflight failed" already.
+    prefix = f"make {args.command}: " if args.command != "preflight" else ""
+    try:
+        return COMMANDS[args.command](args)
+    except CommandError as error:
+        print(f"{prefix}{error}", file=sys.stderr)
+        return error.exit_code
+    except ConfigError as error:
+        print(f"{prefix}samconfig.toml: {error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"{prefix}{one_line(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import boto3
 from botocore.exceptions import ClientError
 from cfn_flip import load_yaml
 
-from offline.intrinsics import Context, resolve
+from offline.intrinsics import Context, references, resolve
 from ops.config import ROOT, command_parameters, parameter_overrides
 
 Say = Callable[[str], None]
@@ -139,27 +139,6 @@ def find_retained(
     return found
 
 
-def _references(value: Any) -> set[str]:
-    """Logical ids a value refers to through Ref, Fn::GetAtt or Fn::Sub."""
-    if isinstance(value, list):
-        return set().union(*map(_references, value)) if value else set()
-    if not isinstance(value, dict):
-        return set()
-    if set(value) == {"Ref"}:
-        return {value["Ref"]}
-    if set(value) == {"Fn::GetAtt"}:
-        target = value["Fn::GetAtt"]
-        return {target[0] if isinstance(target, list) else target.split(".")[0]}
-    if set(value) == {"Fn::Sub"}:
-        import re
-
-        sub = value["Fn::Sub"]
-        text, variables = (sub, {}) if isinstance(sub, str) else sub
-        named = {m.split(".")[0] for m in re.findall(r"\$\{([^!][^}]*)\}", text)}
-        return (named - set(variables)) | _references(variables)
-    return set().union(*map(_references, value.values())) if value else set()
-
-
 def import_template(template: dict[str, Any], found: list[Found]) -> dict[str, Any]:
     """Exactly the resources to import, as AWS requires. A property that refers to anything
     outside them is left out: an import does not apply properties, and the `sam deploy` that
@@ -173,7 +152,7 @@ def import_template(template: dict[str, Any], found: list[Found]) -> dict[str, A
         resource["Properties"] = {
             k: v
             for k, v in properties.items()
-            if all(r in known or r.startswith("AWS::") for r in _references(v))
+            if all(r in known or r.startswith("AWS::") for r in references(v))
         }
         resource.pop("DependsOn", None)
         resources[logical] = resource
@@ -186,12 +165,21 @@ def import_template(template: dict[str, Any], found: list[Found]) -> dict[str, A
     }
 
 
-def stack_exists(cloudformation: Any, name: str) -> bool:
+def stack_status(cloudformation: Any, name: str) -> str | None:
     try:
-        status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        return str(cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
     except ClientError:
-        return False
-    return status not in ("DELETE_COMPLETE", "REVIEW_IN_PROGRESS")
+        return None
+
+
+def clear_failed_creation(cloudformation: Any, name: str, say: Say) -> None:
+    """A first deploy that rolled back holds no resources but blocks every later one
+    (ROLLBACK_COMPLETE can only be deleted: using-cfn-describing-stacks.html)."""
+    say(f"  {name} is ROLLBACK_COMPLETE from a failed first deploy: deleting it first")
+    cloudformation.delete_stack(StackName=name)
+    cloudformation.get_waiter("stack_delete_complete").wait(
+        StackName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 450}
+    )
 
 
 def adopt(
@@ -206,7 +194,10 @@ def adopt(
     cloudformation = session.client("cloudformation")
     settings = command_parameters(environment)
     name = settings["stack_name"]
-    if stack_exists(cloudformation, name):
+    status = stack_status(cloudformation, name)
+    if status == "ROLLBACK_COMPLETE":
+        clear_failed_creation(cloudformation, name, say)
+    elif status not in (None, "DELETE_COMPLETE", "REVIEW_IN_PROGRESS"):
         return []
     template = dict(load_yaml(template_path.read_text()))
     account = session.client("sts").get_caller_identity()["Account"]

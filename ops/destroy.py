@@ -25,6 +25,7 @@ def destroy(
     cloudformation: Any,
     stack: str,
     region: str,
+    environment: str,
     ask: Callable[[str], str],
     say: Callable[[str], None] = print,
 ) -> bool:
@@ -45,4 +46,9 @@ def destroy(
         StackName=stack, WaiterConfig={"Delay": 5, "MaxAttempts": 360}
     )
     say(f"Deleted {stack} in {region}. Retained: {len(kept)} resource(s), listed above.")
+    if kept:
+        say(
+            "They come back with their data on the next deploy, which imports them into the"
+            f" new stack: make deploy REGION={region} ENV={environment}"
+        )
     return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -55,14 +57,20 @@ def check_credentials(region: str) -> str:
     except NoCredentialsError:
         raise PreflightError(
             "no AWS credentials: set AWS_PROFILE, or run `aws configure` or"
-            " `aws sso login`, then deploy again"
+            " `aws sso login`, then run the command again"
         ) from None
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         raise PreflightError(
             f"AWS refused the credentials ({code}): refresh them, for example with `aws sso login`"
         ) from None
-    except EndpointConnectionError:
+    except (EndpointConnectionError, ConnectTimeoutError):
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            raise PreflightError(
+                f"nothing answers at AWS_ENDPOINT_URL={endpoint}: start the emulator there"
+                " (make emulator) or unset AWS_ENDPOINT_URL to reach AWS"
+            ) from None
         raise PreflightError(f"cannot reach AWS STS in {region}: check the network") from None
     except (BotoCoreError, NoRegionError) as error:
         raise PreflightError(f"cannot check the credentials: {error}") from None

@@ -1,38 +1,122 @@
 from __future__ import annotations
 
-import socket
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from artifacts.builder import Builder, Built
-from template_gen.spec import SPEC
+from offline.emulator import Emulator, free_port
+from ops.deploy import sam_deploy_command
 
 ROOT = Path(__file__).resolve().parents[2]
+# Nothing of this machine's AWS set-up may leak into a test, nor any make state.
+AWS_KEYS = {
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "MAKEFLAGS", "MAKELEVEL", "MFLAGS",
+}  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def aws_environment(endpoint: str | None = None, credentials: bool = True) -> dict[str, str]:
+    """This process's environment without its AWS set-up; AWS calls go to `endpoint`."""
+    kept = {k: v for k, v in os.environ.items() if k not in AWS_KEYS}
+    environment = {
+        **kept,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "SAM_CLI_TELEMETRY": "0",
+    }
+    if endpoint:
+        environment["AWS_ENDPOINT_URL"] = endpoint
+    if credentials:
+        environment.update({"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"})
+    return environment
+
+
+@dataclass
+class Deployment:
+    """A copy of the project whose commands run against the emulator, as a user runs them."""
+
+    root: Path
+    endpoint: str
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return aws_environment(self.endpoint)
+
+    def make(
+        self, *args: str, stdin: str = "", env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """A make target in the copy; stdout and stderr together, as a terminal shows them."""
+        return subprocess.run(
+            ["make", "--no-print-directory", *args],
+            cwd=self.root,
+            env=env or self.environment,
+            input=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+        )
+
+    def sam_deploy(self, region: str, environment: str = "dev") -> subprocess.CompletedProcess:
+        """SAM CLI alone, without make deploy's preflight and import."""
+        return subprocess.run(
+            sam_deploy_command(environment, region, self.root / "samconfig.toml"),
+            cwd=self.root,
+            env=self.environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+        )
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="tester",
+            aws_secret_access_key="tester",
+        )
+
+
+def project_copy(destination: Path) -> Path:
+    """The project's files as a clone has them (plus uncommitted work), sharing .venv."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (destination / ".venv").symlink_to(ROOT / ".venv")
+    return destination
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """moto in server mode on loopback, on a port nobody else holds."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+def deploy_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return project_copy(tmp_path_factory.mktemp("project") / "backend-kit")
+
+
+@pytest.fixture(scope="session")
+def emulator_url() -> Iterator[str]:
+    """The project's emulator (`make emulator`) as a child process, on a free port."""
+    emulator = Emulator(free_port())
+    endpoint = emulator.start()
     try:
-        yield f"http://{host}:{port}"
+        yield endpoint.url
     finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Built]]:
-    """The real artifacts, built as `make build` builds them, into a folder of the test's."""
-    out = tmp_path_factory.mktemp("build")
-    return out, Builder(SPEC, ROOT, out, log=lambda line: None).build()
+        emulator.stop()

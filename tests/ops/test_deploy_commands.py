@@ -1,47 +1,16 @@
-"""What `make deploy` and `make deploy-all` run, the samconfig they read, and the summary."""
+"""samconfig.toml as SAM CLI reads it, and the deploy-all summary. `make deploy` itself runs
+in tests/integration/test_deploy_commands.py."""
 
 from __future__ import annotations
 
-import subprocess
 import tomllib
 
+import pytest
+
 from ops import deploy_all
-from ops.config import SAMCONFIG, parameter_overrides
+from ops.config import SAMCONFIG, environments, parameter_overrides
 from template_gen.spec import SPEC
-from tests.ops.conftest import ROOT, clean_environment, client
-
-
-def dry_run(*args: str) -> list[str]:
-    result = subprocess.run(
-        ["make", "-n", "--no-print-directory", *args],
-        cwd=ROOT,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.splitlines()
-
-
-def sam_deploy(environment: str, region: str) -> str:
-    return (
-        f".venv/bin/sam deploy --config-env {environment} --region {region}"
-        " --template-file build/template.yaml --no-progressbar"
-    )
-
-
-def test_make_deploy_runs_the_preflight_then_sam_deploy() -> None:
-    lines = dry_run("deploy", "REGION=eu-west-1", "ENV=prod")
-    preflight = ".venv/bin/python -m ops preflight --region eu-west-1 --env prod"
-    assert lines.index(preflight) < lines.index(sam_deploy("prod", "eu-west-1"))
-
-
-def test_make_deploy_all_deploys_each_region_in_order() -> None:
-    lines = dry_run("deploy-all", "REGIONS=us-east-1 eu-west-1 ap-southeast-2", "ENV=staging")
-    deploys = [line for line in lines if line.startswith(".venv/bin/sam deploy")]
-    assert deploys == [
-        sam_deploy("staging", r) for r in ("us-east-1", "eu-west-1", "ap-southeast-2")
-    ]
+from tests.ops.conftest import client, ops
 
 
 def test_samconfig_has_what_each_environment_needs() -> None:
@@ -55,18 +24,34 @@ def test_samconfig_has_what_each_environment_needs() -> None:
         }
 
     assert "region" not in keys(config)  # the region always comes from the command
+    assert environments() == sorted(SPEC.environments)
     for environment in SPEC.environments:
-        deploy = config[environment]["deploy"]["parameters"]
-        assert deploy["stack_name"] == f"{SPEC.project}-{environment}"
-        assert set(deploy["capabilities"].split()) >= {
+        # Under global, so that every SAM command finds them, not only `sam deploy`.
+        settings = config[environment]["global"]["parameters"]
+        assert settings["stack_name"] == f"{SPEC.project}-{environment}"
+        assert set(settings["capabilities"].split()) >= {
             "CAPABILITY_NAMED_IAM",
             "CAPABILITY_AUTO_EXPAND",
         }
-        assert deploy.get("resolve_s3") is True or deploy.get("s3_bucket")
-        assert f'environment="{environment}"' in deploy["tags"]
+        assert settings.get("resolve_s3") is True or settings.get("s3_bucket")
+        assert f'environment="{environment}"' in settings["tags"]
         overrides = parameter_overrides(environment)
         assert overrides["Environment"] == environment
         assert overrides["AllowedOrigins"] and "*" not in overrides["AllowedOrigins"]
+
+
+@pytest.mark.parametrize("environment", SPEC.environments)
+def test_sam_finds_each_environments_stack_beyond_sam_deploy(
+    emulator: dict[str, str], environment: str
+) -> None:
+    """`sam list stack-outputs` takes its stack name from samconfig.toml alone: against an
+    account without the stack it names the one it looked for."""
+    result = ops("outputs", "--region", "eu-west-1", "--env", environment, env=emulator)
+    assert result.returncode != 0
+    assert (
+        f"The input stack {SPEC.project}-{environment} does not exist on Cloudformation"
+        " in the region eu-west-1" in result.stderr + result.stdout
+    )
 
 
 def test_a_failure_stops_the_regions_after_it_unless_asked_to_go_on() -> None:

@@ -99,6 +99,7 @@ def test_destroy_needs_the_typed_name_and_lists_what_stays(emulator: dict[str, s
         cloudformation,
         "backend-kit-destroy",
         "eu-west-1",
+        "staging",
         ask=lambda _prompt: "backend-kit",
         say=said.append,
     )
@@ -109,11 +110,15 @@ def test_destroy_needs_the_typed_name_and_lists_what_stays(emulator: dict[str, s
         cloudformation,
         "backend-kit-destroy",
         "eu-west-1",
+        "staging",
         ask=lambda _prompt: "backend-kit-destroy",
         say=said.append,
     )
     assert done is True
     assert any("AWS::S3::Bucket" in line and "backend-kit-destroy-data" in line for line in said)
-    assert "retained" in said[0] and said[-1].startswith("Deleted backend-kit-destroy")
+    assert "retained" in said[0] and said[-2].startswith("Deleted backend-kit-destroy")
+    assert said[-1].endswith(
+        "imports them into the new stack: make deploy REGION=eu-west-1 ENV=staging"
+    )
     stacks = cloudformation.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]
     assert "backend-kit-destroy" in {s["StackName"] for s in stacks}
