@@ -68,7 +68,7 @@ token: $(STAMP) ## While make local runs: USER's access token from the local poo
 invoke: build ## One invocation: make invoke FUNCTION=users EVENT=events/users/list.json
 	@$(PY) -m offline invoke "$(FUNCTION)" "$(EVENT)"
 
-deploy: build ## Preflight, then sam deploy with samconfig.toml: make deploy REGION=eu-west-1 ENV=dev
+deploy: build ## Preflight, import after a destroy, sam deploy: make deploy REGION=eu-west-1 ENV=dev
 	@$(PY) -m ops deploy --region "$(REGION)" --env "$(ENV)"
 
 deploy-all: build ## The same build to each region in order: make deploy-all REGIONS="a b" ENV=..
@@ -77,10 +77,10 @@ deploy-all: build ## The same build to each region in order: make deploy-all REG
 params: $(STAMP) ## Create the SecureStrings in REGION for ENV (ROTATE=1 replaces, FROM_STDIN=1 reads)
 	@$(PY) -m ops params --region "$(REGION)" --env "$(ENV)" $(if $(ROTATE),--rotate,) $(if $(FROM_STDIN),--from-stdin,)
 
-drift: $(STAMP) ## CloudFormation drift detection with a readable report
+drift: $(STAMP) ## CloudFormation drift detection, as a table: make drift REGION=.. ENV=..
 	@$(PY) -m ops drift --region "$(REGION)" --env "$(ENV)"
 
-destroy: $(STAMP) ## Delete the stack after a typed confirmation; retained data stays
+destroy: $(STAMP) ## Delete the stack after a typed confirmation; retained data stays: REGION=.. ENV=..
 	@$(PY) -m ops destroy --region "$(REGION)" --env "$(ENV)"
 
 outputs: $(STAMP) ## The stack's outputs (sam list stack-outputs): make outputs REGION=.. ENV=..
@@ -92,7 +92,7 @@ logs: $(STAMP) ## Tail one function's logs (sam logs --tail): make logs FUNCTION
 unit: build ## Unit tests only
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-integration: build ## Integration tests only (the emulator on loopback)
+integration: build ## Integration tests only: the deploy commands against the emulator, the build
 	@$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
 test: lint ## Install, build, lint and run every test
