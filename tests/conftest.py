@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,28 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # The shared layer's package, importable as it is inside Lambda (/opt/python).
 sys.path.insert(0, str(ROOT / "layers" / "shared" / "python"))
+# Nothing of this machine's AWS set-up may leak into a test, nor any make state.
+AWS_KEYS = frozenset({
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "MAKEFLAGS", "MAKELEVEL", "MFLAGS",
+})  # fmt: skip
+
+
+def aws_environment(endpoint: str | None = None, credentials: bool = True) -> dict[str, str]:
+    """This process's environment without its AWS set-up; AWS calls go to `endpoint`."""
+    kept = {k: v for k, v in os.environ.items() if k not in AWS_KEYS}
+    environment = {
+        **kept,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "SAM_CLI_TELEMETRY": "0",
+    }
+    if endpoint:
+        environment["AWS_ENDPOINT_URL"] = endpoint
+    if credentials:
+        environment.update({"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"})
+    return environment
 
 
 @pytest.fixture(scope="session")

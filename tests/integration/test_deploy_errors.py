@@ -7,7 +7,8 @@ import pytest
 
 from offline.emulator import free_port
 from template_gen.spec import SPEC
-from tests.integration.conftest import Deployment, aws_environment
+from tests.conftest import aws_environment
+from tests.integration.conftest import Deployment
 
 pytestmark = pytest.mark.integration
 

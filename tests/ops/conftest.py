@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,28 +13,13 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from offline.emulator import free_port
+from tests.conftest import aws_environment
 
 ROOT = Path(__file__).resolve().parents[2]
-# Nothing of this machine's AWS set-up may leak into a test.
-NO_AWS = {
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-AWS_KEYS = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-)
 
 
 def clean_environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in AWS_KEYS and k != "MAKEFLAGS"}
-    return {**env, **NO_AWS}
+    return aws_environment(credentials=False)
 
 
 @pytest.fixture(scope="session")
@@ -45,12 +29,7 @@ def emulator() -> Iterator[dict[str, str]]:
     server.start()
     host, port = server.get_host_and_port()
     try:
-        yield {
-            **clean_environment(),
-            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }
+        yield aws_environment(f"http://{host}:{port}")
     finally:
         server.stop()
 
