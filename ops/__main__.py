@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -41,7 +42,6 @@ class UsageError(CommandError):
 class Target:
     """The region and environment a command acts on, checked before any AWS call."""
 
-    command: str
     region: str
     environment: str
 
@@ -49,7 +49,7 @@ class Target:
     def stack(self) -> str:
         return str(deploy_parameters(self.environment)["stack_name"])
 
-    def client(self, service: str) -> object:
+    def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)
 
 
@@ -76,7 +76,7 @@ def target(args: argparse.Namespace, *, credentials: bool = True) -> Target:
             preflight.check_credentials(args.region)
     except preflight.PreflightError as error:
         raise CommandError(str(error)) from None
-    return Target(command, args.region, environment)
+    return Target(args.region, environment)
 
 
 def checked(where: Target) -> None:
