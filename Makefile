@@ -20,6 +20,7 @@ REGION ?=
 REGIONS ?=
 ENV ?=
 EVENT ?= events/users/list.json
+FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
@@ -83,8 +84,8 @@ drift: $(STAMP) ## CloudFormation drift detection, as a table: make drift REGION
 destroy: $(STAMP) ## Delete the stack after a typed confirmation; retained data stays: REGION=.. ENV=..
 	@$(PY) -m ops destroy --region "$(REGION)" --env "$(ENV)"
 
-outputs: $(STAMP) ## The stack's outputs (sam list stack-outputs): make outputs REGION=.. ENV=..
-	@$(PY) -m ops outputs --region "$(REGION)" --env "$(ENV)"
+outputs: $(STAMP) ## The stack's outputs (sam list stack-outputs): make outputs REGION=.. ENV=.. [FORMAT=json]
+	@$(PY) -m ops outputs --region "$(REGION)" --env "$(ENV)" --format "$(FORMAT)"
 
 logs: $(STAMP) ## Tail one function's logs (sam logs --tail): make logs FUNCTION=users REGION=.. ENV=..
 	@$(PY) -m ops logs --region "$(REGION)" --env "$(ENV)" --function "$(FUNCTION)"

@@ -198,7 +198,11 @@ def run_sam(where: Target, *arguments: str) -> int:
 
 def run_outputs(args: argparse.Namespace) -> int:
     where = target(args)
-    return run_sam(where, "list", "stack-outputs", "--output", "table")
+    if args.format not in ("table", "json"):
+        raise UsageError(
+            f"FORMAT={args.format} is neither table nor json: make outputs ... FORMAT=json"
+        )
+    return run_sam(where, "list", "stack-outputs", "--output", args.format)
 
 
 def run_logs(args: argparse.Namespace) -> int:
@@ -242,6 +246,8 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--from-stdin", action="store_true")
         if name == "logs":
             command.add_argument("--function", default="")
+        if name == "outputs":
+            command.add_argument("--format", default="table")
     return top
 
 

@@ -9,8 +9,16 @@ data back. Each step asserts on what the command did in the emulator, not on its
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +91,56 @@ def test_params_then_deploy_creates_the_stack(deployment: Deployment) -> None:
     dynamodb = deployment.client("dynamodb", REGION)
     for key in ("UsersTableName", "ItemsTableName", "IdempotencyTableName"):
         assert dynamodb.describe_table(TableName=found[key])["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_make_outputs_prints_the_deployed_outputs(deployment: Deployment) -> None:
+    table = deployment.make("outputs", f"REGION={REGION}", f"ENV={ENV}")
+    assert table.returncode == 0, table.stdout
+    assert all(key in table.stdout for key in outputs(deployment)), table.stdout
+    shown = deployment.make("-s", "outputs", f"REGION={REGION}", f"ENV={ENV}", "FORMAT=json")
+    assert shown.returncode == 0, shown.stdout
+    listed = {o["OutputKey"]: o["OutputValue"] for o in json.loads(shown.stdout)}
+    assert listed == outputs(deployment)
+
+
+def test_make_logs_follows_a_functions_log_group(deployment: Deployment) -> None:
+    """`make logs` keeps running; a line written to the function's group while it runs
+    shows up in its output."""
+    tail = subprocess.Popen(
+        ["make", "--no-print-directory", "logs", "FUNCTION=users", f"REGION={REGION}",
+         f"ENV={ENV}"],
+        cwd=deployment.root,
+        env=deployment.environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # so the whole group (make, python, sam) stops at the end
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in tail.stdout or []],
+                     daemon=True).start()  # fmt: skip
+    marker = f"written while make logs runs {uuid.uuid4()}"
+    logs = deployment.client("logs", REGION)
+    group = f"/aws/lambda/{STACK}-users"
+    logs.create_log_stream(logGroupName=group, logStreamName="make-logs")
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any(marker in line for line in seen):
+            # Again each round: `--tail` starts from the moment SAM CLI is up.
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName="make-logs",
+                logEvents=[{"timestamp": int(time.time() * 1000), "message": marker}],
+            )
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    seen.append(lines.get(timeout=3))
+            assert tail.poll() is None, "".join(seen)
+    finally:
+        os.killpg(tail.pid, signal.SIGTERM)
+        tail.wait(timeout=30)
+    assert any(marker in line for line in seen), "".join(seen)
 
 
 def test_every_resource_of_the_template_is_created(deployment: Deployment) -> None:
