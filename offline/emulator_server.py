@@ -21,9 +21,10 @@ def serve(port: int) -> int:
     os.environ["OFFLINE_EMULATOR_URL"] = url
     from moto.server import ThreadedMotoServer
 
-    from offline import cloudformation
+    from offline import atomic_writes, cloudformation
 
     cloudformation.install()
+    atomic_writes.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     # The translator's feature-toggle and metrics notices are not about the template.
     logging.getLogger("samtranslator").setLevel(logging.ERROR)

@@ -108,6 +108,12 @@ def _header(request: HttpRequest, name: str) -> str | None:
     return ",".join(values) if values else None
 
 
+class Listener(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets clients that connect in a burst; the
+    # kernel caps this at net.core.somaxconn.
+    request_queue_size = 128
+
+
 def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -161,6 +167,6 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
 
     for method in METHODS:
         setattr(Handler, f"do_{method}", Handler._serve)
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = Listener((host, port), Handler)
     server.daemon_threads = True
     return server

@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,25 @@ def test_what_the_emulator_skips_is_created_by_offline(local: LocalStack) -> Non
     (topic,) = [t["TopicArn"] for t in topics if t["TopicArn"].endswith(":backend-kit-dev-alarms")]
     policy = local.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"]
     assert "AllowStackAlarms" in policy
+
+
+def test_parallel_patches_with_one_if_match_give_exactly_one_200(
+    local: LocalStack, alice: str
+) -> None:
+    """DynamoDB applies a condition and its write as one step; so does the emulator, under
+    the gateway's and the workers' concurrency (offline/atomic_writes.py, whose lock
+    tests/unit/test_atomic_writes.py shows failing without it)."""
+    for round_ in range(5):
+        item = local.request("POST", "/items", token=alice, body={"name": "raced"}).json
+        path, version = f"/items/{item['id']}", item["version"]
+
+        def patch(index: int, path: str = path, version: int = version) -> int:
+            headers = {"if-match": f'"{version}"'}
+            body = {"name": f"writer {index}"}
+            return local.request("PATCH", path, token=alice, body=body, headers=headers).status
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = sorted(pool.map(patch, range(20)))
+        assert statuses == [200] + [412] * 19, (round_, statuses)
+        after = local.request("GET", path, token=alice).json
+        assert after["version"] == version + 1
