@@ -43,8 +43,11 @@ DATA_ACTIONS = (
 
 
 def key_services(spec: Spec) -> tuple[str, ...]:
-    """The services that encrypt with the stack key on behalf of IAM principals."""
-    services = ["lambda"]  # function environments
+    """The services that encrypt with the stack key on behalf of IAM principals: Lambda for
+    the environments (the deployer's grant), Logs for the roles that write the encrypted
+    log groups (encrypt-log-data-kms.html: Logs "make[s] AWS KMS calls on your behalf"),
+    DynamoDB and S3 for the data."""
+    services = ["lambda", "logs"]
     if spec.tables:
         services.append("dynamodb")
     if spec.buckets:

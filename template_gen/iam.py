@@ -2,7 +2,9 @@
 
 A relation `(resource kind, access)` looks up its actions in one table; the resources are the
 exact ARNs of the related resource. Nothing else reaches a role except the baseline every
-function needs (its own log group, X-Ray, its encrypted environment).
+function needs: writing its own log group, and tracing. Every action here is one a handler
+or the Lambda runtime calls; the local stack proves it (build/iam-report.md after
+`make test`), and a grant no local run can reach says why it is kept.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from typing import Any
 from troposphere import GetAtt, Sub, Template
 
 from template_gen.defaults import service_role
-from template_gen.model import Access, Bucket, Function, Relation, SecureParameter, Spec, Table
+from template_gen.model import (
+    Access,
+    Bucket,
+    Function,
+    Relation,
+    Resource,
+    SecureParameter,
+    Spec,
+    Table,
+)
 from template_gen.naming import (
     STACK_KEY,
     Names,
@@ -24,36 +35,49 @@ from template_gen.naming import (
     table_id,
 )
 
+# The actions of each relation: only the calls a handler makes. A transaction needs the
+# action of each of its items (dynamodb:PutItem, ...), not an action of its own
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
 ACTIONS: dict[tuple[type, Access], tuple[str, ...]] = {
-    (Table, Access.READ): (
-        "dynamodb:BatchGetItem",
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-    ),
-    (Table, Access.WRITE): (
-        "dynamodb:BatchWriteItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-    ),
+    (Table, Access.READ): ("dynamodb:GetItem",),
+    (Table, Access.QUERY): ("dynamodb:Query",),
+    (Table, Access.WRITE): ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     (Bucket, Access.READ): ("s3:GetObject",),
     (Bucket, Access.WRITE): ("s3:PutObject",),
     (SecureParameter, Access.READ): ("ssm:GetParameter",),
 }
 
-# What the stack key must allow for the same relation, and through which service.
-KEY_ACTIONS: dict[tuple[type, Access], tuple[str, ...]] = {
-    (Table, Access.READ): ("kms:Decrypt", "kms:DescribeKey"),
-    (Table, Access.WRITE): ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"),
-    (Bucket, Access.READ): ("kms:Decrypt",),
-    (Bucket, Access.WRITE): ("kms:GenerateDataKey",),
+# What the caller's own identity must allow on a key when a service uses it on the caller's
+# behalf, per relation kind and access (kms:ViaService names the service):
+# - DynamoDB decrypts a table's key as the principal that reads or writes the table
+#   (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html);
+# - S3 generates a data key for an SSE-KMS upload, and decrypts it for a download, as the
+#   requester (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html);
+# - SSM decrypts a SecureString as the caller of GetParameter
+#   (https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html).
+KEY_ACTIONS: dict[tuple[type, Access], str] = {
+    (Table, Access.READ): "kms:Decrypt",
+    (Table, Access.QUERY): "kms:Decrypt",
+    (Table, Access.WRITE): "kms:Decrypt",
+    (Bucket, Access.READ): "kms:Decrypt",
+    (Bucket, Access.WRITE): "kms:GenerateDataKey",
+    (SecureParameter, Access.READ): "kms:Decrypt",
 }
-KEY_SERVICE: dict[type, str] = {Table: "dynamodb", Bucket: "s3"}
 
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # X-Ray has no resource-level permissions: "*" is the narrowest resource AWS offers.
 TRACE_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+TRACE_UNEXERCISED = (
+    "Lambda sends the traces of active tracing as the execution role"
+    " (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html); the local stack"
+    " runs no X-Ray, so no local call reaches these"
+)
+# The stack key encrypts the function's log group. CloudWatch Logs may call KMS on behalf of
+# the role that writes to it ("CloudWatch Logs now supports kms:ViaService ... add this to
+# your roles which call CloudWatch Logs",
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html), so
+# the role may generate data keys through Logs for its own group's context only.
+LOG_KEY_ACTION = "kms:GenerateDataKey"
 
 
 @dataclass(frozen=True)
@@ -62,6 +86,9 @@ class Statement:
     actions: tuple[str, ...]
     resources: tuple[Any, ...]
     condition: dict | None = None
+    # Why no local test can exercise this grant (build/iam-report.md shows it); empty means
+    # the tests must exercise every action of it.
+    unexercised: str = ""
 
     def to_policy(self) -> dict:
         statement: dict = {
@@ -75,8 +102,8 @@ class Statement:
         return statement
 
 
-def via(service: str) -> dict:
-    return {"StringEquals": {"kms:ViaService": Sub(f"{service}.${{AWS::Region}}.amazonaws.com")}}
+def via(service: str) -> Sub:
+    return Sub(f"{service}.${{AWS::Region}}.amazonaws.com")
 
 
 def parameter_arn(names: Names, parameter: SecureParameter) -> Sub:
@@ -87,15 +114,30 @@ def parameter_arn(names: Names, parameter: SecureParameter) -> Sub:
     )
 
 
+def log_group_arn(names: Names, function: Function) -> Sub:
+    """The group's ARN as KMS sees it in the encryption context (no trailing `:*`)."""
+    return Sub(
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+        + names.function_log_group(function.name).pattern
+    )
+
+
+def relation_actions(resource: Resource, relation: Relation) -> tuple[str, ...]:
+    row = ACTIONS[(type(resource), relation.access)]
+    return tuple(a for a in row if a in relation.only) if relation.only else row
+
+
 def relation_statement(spec: Spec, names: Names, relation: Relation) -> Statement:
     resource = spec.resource(relation.target)
-    actions = ACTIONS[(type(resource), relation.access)]
-    sid = logical_id(relation.access.value, resource.name, type(resource).__name__)
+    actions = relation_actions(resource, relation)
+    sid = logical_id(relation.access.value, resource.name, type(resource).__name__, relation.index)
     if isinstance(resource, Table):
-        arn = GetAtt(table_id(resource.name), "Arn")
-        resources: tuple[Any, ...] = (arn,)
-        if relation.access is Access.READ and resource.indexes:
-            resources += (Sub(f"${{{table_id(resource.name)}.Arn}}/index/*"),)
+        logical = table_id(resource.name)
+        resources: tuple[Any, ...] = (
+            (Sub(f"${{{logical}.Arn}}/index/{relation.index}"),)
+            if relation.index
+            else (GetAtt(logical, "Arn"),)
+        )
     elif isinstance(resource, Bucket):
         resources = (Sub(f"${{{bucket_id(resource.name)}.Arn}}/{relation.prefix}*"),)
     else:
@@ -104,54 +146,98 @@ def relation_statement(spec: Spec, names: Names, relation: Relation) -> Statemen
 
 
 def key_statements(spec: Spec, names: Names, function: Function) -> list[Statement]:
-    by_service: dict[str, set[str]] = {}
+    """Key use through each service, pinned by the encryption context to exactly the
+    tables, buckets and parameters the function relates to."""
+    tables: set[str] = set()
+    buckets: dict[str, set[str]] = {}
+    statements: list[Statement] = []
     for relation in function.relations:
         resource = spec.resource(relation.target)
-        key = (type(resource), relation.access)
-        if key in KEY_ACTIONS:
-            by_service.setdefault(KEY_SERVICE[type(resource)], set()).update(KEY_ACTIONS[key])
-    statements = [
-        Statement(
-            logical_id("use stack key via", service),
-            tuple(sorted(actions)),
-            (GetAtt(STACK_KEY, "Arn"),),
-            via(service),
+        if isinstance(resource, Table):
+            tables.add(resource.name)
+        elif isinstance(resource, Bucket):
+            action = KEY_ACTIONS[(Bucket, relation.access)]
+            buckets.setdefault(action, set()).add(resource.name)
+    if tables:
+        statements.append(
+            Statement(
+                "DecryptTablesViaDynamodb",
+                ("kms:Decrypt",),
+                (GetAtt(STACK_KEY, "Arn"),),
+                {
+                    "StringEquals": {
+                        "kms:ViaService": via("dynamodb"),
+                        "kms:EncryptionContext:aws:dynamodb:tableName": [
+                            names.table(name).sub() for name in sorted(tables)
+                        ],
+                    }
+                },
+            )
         )
-        for service, actions in sorted(by_service.items())
-    ]
-    # SecureStrings use the account's SSM key, created before the stack exists. SSM decrypts
-    # only a parameter the role may read, and the context pins the exact parameter.
+    for action, names_of in sorted(buckets.items()):
+        statements.append(
+            Statement(
+                logical_id(action.split(":")[1], "via s3"),
+                (action,),
+                (GetAtt(STACK_KEY, "Arn"),),
+                {
+                    # With S3 Bucket Keys the context is the bucket's ARN
+                    # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
+                    "StringEquals": {"kms:ViaService": via("s3")},
+                    "ArnEquals": {
+                        "kms:EncryptionContext:aws:s3:arn": [
+                            GetAtt(bucket_id(name), "Arn") for name in sorted(names_of)
+                        ]
+                    },
+                },
+            )
+        )
+    # SecureStrings use the parameters key `make params` creates, outside the stack: the
+    # alias names it, and the context pins the exact parameter.
     for relation in function.relations:
         resource = spec.resource(relation.target)
         if isinstance(resource, SecureParameter):
-            condition = via("ssm")
-            condition["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"] = parameter_arn(
-                names, resource
-            )
             statements.append(
                 Statement(
                     logical_id("decrypt", resource.name, "via ssm"),
                     ("kms:Decrypt",),
                     (Sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"),),
-                    condition,
+                    {
+                        "StringEquals": {
+                            "kms:ViaService": via("ssm"),
+                            "kms:EncryptionContext:PARAMETER_ARN": parameter_arn(names, resource),
+                        },
+                        "ForAnyValue:StringEquals": {
+                            "kms:ResourceAliases": names.parameters_key_alias().sub()
+                        },
+                    },
                 )
             )
     return statements
 
 
-def baseline_statements(function: Function) -> list[Statement]:
+def baseline_statements(names: Names, function: Function) -> list[Statement]:
+    """What the Lambda runtime does as the role: write the function's logs, and its traces.
+    The environment is decrypted by Lambda through a grant, not by the role
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html)."""
     return [
         Statement("WriteOwnLogGroup", LOG_ACTIONS, (GetAtt(log_group_id(function.name), "Arn"),)),
-        Statement("Tracing", TRACE_ACTIONS, ("*",)),
         Statement(
-            "DecryptOwnEnvironment", ("kms:Decrypt",), (GetAtt(STACK_KEY, "Arn"),), via("lambda")
+            "EncryptOwnLogsViaLogs",
+            (LOG_KEY_ACTION,),
+            (GetAtt(STACK_KEY, "Arn"),),
+            {
+                "StringEquals": {"kms:ViaService": via("logs")},
+                "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn(names, function)},
+            },
         ),
+        Statement("Tracing", TRACE_ACTIONS, ("*",), unexercised=TRACE_UNEXERCISED),
     ]
 
 
 def function_statements(spec: Spec, names: Names, function: Function) -> list[Statement]:
     return [
-        *baseline_statements(function),
+        *baseline_statements(names, function),
         *(relation_statement(spec, names, r) for r in function.relations),
         *key_statements(spec, names, function),
     ]

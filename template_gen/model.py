@@ -15,6 +15,7 @@ UNBUILT = "unbuilt"
 
 class Access(Enum):
     READ = "read"
+    QUERY = "query"
     WRITE = "write"
 
 
@@ -68,19 +69,28 @@ Resource = Table | Bucket | SecureParameter
 
 @dataclass(frozen=True)
 class Relation:
-    """What a function may do to a resource. `prefix` narrows bucket access to a key prefix."""
+    """What a function may do to a resource. `prefix` narrows bucket access to a key prefix,
+    `index` a table query to one index, and `only` the access's actions to those the
+    function calls (iam.ACTIONS lists them)."""
 
     target: str
     access: Access
     prefix: str = ""
+    index: str = ""
+    only: tuple[str, ...] = ()
 
 
-def reads(target: str, prefix: str = "") -> Relation:
-    return Relation(target, Access.READ, prefix)
+def reads(target: str, prefix: str = "", only: tuple[str, ...] = ()) -> Relation:
+    return Relation(target, Access.READ, prefix, only=only)
 
 
-def writes(target: str, prefix: str = "") -> Relation:
-    return Relation(target, Access.WRITE, prefix)
+def queries(target: str, index: str = "") -> Relation:
+    """Queries of a table, or of one of its indexes."""
+    return Relation(target, Access.QUERY, index=index)
+
+
+def writes(target: str, prefix: str = "", only: tuple[str, ...] = ()) -> Relation:
+    return Relation(target, Access.WRITE, prefix, only=only)
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,10 @@ class Names:
     def key_alias(self) -> PhysicalName:
         return PhysicalName(Kind.KEY_ALIAS, f"alias/{self.prefix}")
 
+    def parameters_key_alias(self) -> PhysicalName:
+        """The key of the SecureStrings, which `make params` creates before the stack."""
+        return PhysicalName(Kind.KEY_ALIAS, f"alias/{self.prefix}-parameters")
+
     def alarm_topic(self) -> PhysicalName:
         return PhysicalName(Kind.TOPIC, f"{self.prefix}-alarms")
 

@@ -13,6 +13,7 @@ from template_gen.model import (
     SecureParameter,
     Spec,
     Table,
+    queries,
     reads,
     writes,
 )
@@ -82,7 +83,9 @@ SPEC = Spec(
             ),
             relations=(
                 reads(USERS.name),
-                writes(USERS.name),
+                queries(USERS.name, index="by-created"),
+                # Registrations, changes and deletions are transactions of puts and deletes.
+                writes(USERS.name, only=("dynamodb:DeleteItem", "dynamodb:PutItem")),
                 reads(CURSOR_KEY.name),
             ),
             description="User profiles with unique emails",
@@ -100,6 +103,7 @@ SPEC = Spec(
             ),
             relations=(
                 reads(ITEMS.name),
+                queries(ITEMS.name),
                 writes(ITEMS.name),
                 reads(IDEMPOTENCY.name),
                 writes(IDEMPOTENCY.name),

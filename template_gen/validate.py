@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from template_gen.model import Access, Bucket, SecureParameter, Spec
+from template_gen.iam import ACTIONS
+from template_gen.model import Access, Bucket, SecureParameter, Spec, Table
 from template_gen.naming import (
     MAX_PROJECT_LENGTH,
     PROJECT_PATTERN,
@@ -157,6 +158,25 @@ def _relations(spec: Spec) -> Iterator[str]:
                     f"{where} parameter '{relation.target}' cannot write: SecureStrings are"
                     " created by `make params`, never by a function"
                 )
+                continue
+            row = ACTIONS.get((type(resource), relation.access))
+            if row is None:
+                yield (
+                    f"{where} '{relation.target}' cannot {relation.access.value}: a"
+                    f" {type(resource).__name__} takes {_accesses(type(resource))}"
+                )
+                continue
+            unknown = sorted(set(relation.only) - set(row))
+            if unknown:
+                yield (
+                    f"{where} '{relation.target}' ({relation.access.value}): only"
+                    f" {', '.join(unknown)} is not among {', '.join(row)}"
+                )
+            if relation.index and not (
+                isinstance(resource, Table)
+                and relation.index in {index.name for index in resource.indexes}
+            ):
+                yield f"{where} '{relation.target}' has no index '{relation.index}'"
             if relation.prefix and not isinstance(resource, Bucket):
                 yield f"{where} '{relation.target}' has a prefix, which only buckets take"
             if relation.prefix and not PREFIX_PATTERN.match(relation.prefix):
@@ -164,6 +184,10 @@ def _relations(spec: Spec) -> Iterator[str]:
                     f"{where} '{relation.target}': prefix '{relation.prefix}' must be a"
                     " key prefix ending in '/', without wildcards"
                 )
+
+
+def _accesses(kind: type) -> str:
+    return " or ".join(access.value for (owner, access) in ACTIONS if owner is kind)
 
 
 def _origins(spec: Spec) -> Iterator[str]:
@@ -205,5 +229,6 @@ def spec_names(spec: Spec) -> Iterator[tuple[str, PhysicalName]]:
         yield f"bucket '{bucket.name}'", names.bucket(bucket.name)
     for parameter in spec.parameters:
         yield f"parameter '{parameter.name}'", names.parameter(parameter.name)
+    yield "parameters key", names.parameters_key_alias()
     yield "api", names.api()
     yield "dashboard", names.dashboard()

@@ -12,20 +12,15 @@ from template_gen.template import build_template
 from tests.conftest import of_type
 
 KEY = {"Fn::GetAtt": ["StackKey", "Arn"]}
+# Every function writes its own encrypted log group, and traces. Nothing decrypts the
+# environment: Lambda does that through its grant, not the role.
 BASELINE = {
     ("logs:CreateLogStream", "LOG_GROUP"),
     ("logs:PutLogEvents", "LOG_GROUP"),
+    ("kms:GenerateDataKey", json.dumps(KEY)),  # through Logs, for the own group only
     ("xray:PutTelemetryRecords", "*"),
     ("xray:PutTraceSegments", "*"),
-    ("kms:Decrypt", json.dumps(KEY)),
 }
-TABLE_READ = ("dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem")
-TABLE_WRITE = (
-    "dynamodb:BatchWriteItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-)
 PARAMETER = json.dumps(
     {
         "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
@@ -35,20 +30,23 @@ PARAMETER = json.dumps(
 ANY_KEY_HERE = json.dumps(
     {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}
 )
-# Reading the signing key, and reading and writing tables encrypted with the stack key.
+# Reading the signing key, and using tables encrypted with the stack key.
 SIGNING_KEY = {("ssm:GetParameter", PARAMETER), ("kms:Decrypt", ANY_KEY_HERE)}
-TABLE_KEY_USE = {
-    (action, json.dumps(KEY))
-    for action in ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
-}
+TABLE_KEY_USE = {("kms:Decrypt", json.dumps(KEY))}
+WRITE = ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
+def statements(role: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (policy,) = role["Properties"]["Policies"]
+    return {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
 
 
 def table(name: str) -> str:
     return json.dumps({"Fn::GetAtt": [name, "Arn"]})
 
 
-def index(name: str) -> str:
-    return json.dumps({"Fn::Sub": f"${{{name}.Arn}}/index/*"})
+def index(name: str, index: str) -> str:
+    return json.dumps({"Fn::Sub": f"${{{name}.Arn}}/index/{index}"})
 
 
 def grants(role: dict[str, Any], log_group: str) -> set[tuple[str, str]]:
@@ -69,12 +67,14 @@ def test_health_role_has_only_the_baseline(resources: dict[str, Any]) -> None:
     assert grants(resources["HealthRole"], "HealthLogGroup") == BASELINE
 
 
-def test_users_role_reads_and_writes_users_and_reads_the_signing_key(
-    resources: dict[str, Any],
-) -> None:
+def test_users_role_has_the_calls_of_its_handler(resources: dict[str, Any]) -> None:
+    """Profiles are read by key, listed through the `by-created` index only, and written by
+    transactions of puts and deletes: no UpdateItem, no query of the table itself."""
     expected = BASELINE | {
-        *((a, table("UsersTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
-        *((a, index("UsersTable")) for a in (*TABLE_READ, "dynamodb:Query")),
+        ("dynamodb:GetItem", table("UsersTable")),
+        ("dynamodb:Query", index("UsersTable", "by-created")),
+        ("dynamodb:DeleteItem", table("UsersTable")),
+        ("dynamodb:PutItem", table("UsersTable")),
         *SIGNING_KEY,
         *TABLE_KEY_USE,
     }
@@ -83,14 +83,35 @@ def test_users_role_reads_and_writes_users_and_reads_the_signing_key(
 
 def test_items_role_matches_its_relations(resources: dict[str, Any]) -> None:
     expected = BASELINE | {
-        *((a, table("ItemsTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
-        *((a, table("IdempotencyTable")) for a in (*TABLE_READ, "dynamodb:Query", *TABLE_WRITE)),
+        *((a, table("ItemsTable")) for a in ("dynamodb:GetItem", "dynamodb:Query", *WRITE)),
+        *((a, table("IdempotencyTable")) for a in ("dynamodb:GetItem", *WRITE)),
         ("s3:PutObject", json.dumps({"Fn::Sub": "${AssetsBucket.Arn}/items/*"})),
         ("kms:GenerateDataKey", json.dumps(KEY)),  # through S3, for SSE-KMS uploads
         *SIGNING_KEY,
         *TABLE_KEY_USE,
     }
     assert grants(resources["ItemsRole"], "ItemsLogGroup") == expected
+
+
+def test_key_use_is_pinned_to_the_related_resources(resources: dict[str, Any]) -> None:
+    """Each use of a key names, in its encryption context, exactly the tables, bucket, log
+    group or parameter the function relates to."""
+    items = statements(resources["ItemsRole"])
+    tables = items["DecryptTablesViaDynamodb"]["Condition"]["StringEquals"]
+    assert tables["kms:EncryptionContext:aws:dynamodb:tableName"] == [
+        {"Fn::Sub": "backend-kit-${Environment}-idempotency"},
+        {"Fn::Sub": "backend-kit-${Environment}-items"},
+    ]
+    upload = items["GenerateDataKeyViaS3"]["Condition"]["ArnEquals"]
+    assert upload == {"kms:EncryptionContext:aws:s3:arn": [{"Fn::GetAtt": ["AssetsBucket", "Arn"]}]}
+    logs = items["EncryptOwnLogsViaLogs"]["Condition"]["ArnEquals"]
+    assert logs["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"].endswith(
+        ":log-group:/aws/lambda/backend-kit-${Environment}-items"
+    )
+    ssm = items["DecryptCursorSigningKeyViaSsm"]["Condition"]
+    assert ssm["ForAnyValue:StringEquals"] == {
+        "kms:ResourceAliases": {"Fn::Sub": "alias/backend-kit-${Environment}-parameters"}
+    }
 
 
 def test_key_use_is_limited_to_the_service_that_needs_it(resources: dict[str, Any]) -> None:
@@ -121,7 +142,7 @@ def test_a_read_only_relation_grants_no_write() -> None:
     role = build_template(spec).to_dict()["Resources"]["ReaderRole"]
     actions = {action for action, _ in grants(role, "ReaderLogGroup")}
     assert "dynamodb:GetItem" in actions
-    assert not actions & {*TABLE_WRITE, "s3:PutObject", "kms:Encrypt", "ssm:GetParameter"}
+    assert not actions & {*WRITE, "s3:PutObject", "kms:Encrypt", "ssm:GetParameter"}
 
 
 def test_no_managed_policies_anywhere(resources: dict[str, Any], expanded: dict[str, Any]) -> None:

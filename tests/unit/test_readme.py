@@ -24,7 +24,7 @@ def test_diagram_shows_every_function_route_and_relation() -> None:
         for route in function.routes:
             assert route.key in diagram
     assert "fn_items -->|write items/*| bucket_assets" in diagram
-    assert "fn_users -->|read/write| table_users" in diagram
+    assert "fn_users -->|read/query/write| table_users" in diagram
     assert "fn_users -->|read| secureparameter_cursor_signing_key" in diagram
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from template_gen.model import Function, Route, reads, writes
+from template_gen.model import Function, Route, queries, reads, writes
 from template_gen.spec import SPEC
 from template_gen.template import build_template
 from template_gen.validate import SpecError, check_sources, validate_spec
@@ -46,6 +46,19 @@ def test_relation_to_an_unknown_table() -> None:
 def test_an_unknown_layer_is_named() -> None:
     message = problems(with_function(layers=("shared", "vendored")))
     assert "function 'extra': unknown layer 'vendored' (known: deps, shared)" in message
+
+
+def test_narrowing_to_an_action_outside_the_row_is_refused() -> None:
+    message = problems(with_function(relations=(writes("items", only=("dynamodb:Scan",)),)))
+    assert "'items' (write): only dynamodb:Scan is not among dynamodb:DeleteItem" in message
+
+
+def test_a_query_of_a_missing_index_or_of_a_bucket_is_refused() -> None:
+    message = problems(
+        with_function(relations=(queries("users", index="by-email"), queries("assets")))
+    )
+    assert "relation to 'users' has no index 'by-email'" in message
+    assert "'assets' cannot query: a Bucket takes read or write" in message
 
 
 def test_writing_a_secure_parameter_is_refused() -> None:
