@@ -114,7 +114,15 @@ def deploy(
     """`make params` and `make deploy`'s `sam deploy`, pointed at the emulator."""
     name = f"{SPEC.project}-{environment}"
     with step(f"{region}: SecureString parameters, as `make params` creates them"):
-        for outcome in params.ensure(endpoint.client("ssm", region), SPEC, environment):
+        outcomes = params.provision(
+            endpoint.client("kms", region),
+            endpoint.client("ssm", region),
+            SPEC,
+            environment,
+            account=ACCOUNT,
+            region=region,
+        )
+        for outcome in outcomes:
             say(f"    {outcome.name}: {outcome.action}")
     overrides = {}
     if ",".join(origins) != parameter_overrides(environment).get("AllowedOrigins"):

@@ -119,8 +119,18 @@ def read_value(name: str) -> str:
 def run_params(args: argparse.Namespace) -> int:
     where = target(args)
     value = read_value if args.from_stdin else (lambda _name: params.random_value())
-    ssm = where.client("ssm")
-    for outcome in params.ensure(ssm, SPEC, where.environment, rotate=args.rotate, value=value):
+    outcomes = params.provision(
+        where.client("kms"),
+        where.client("ssm"),
+        SPEC,
+        where.environment,
+        account=where.client("sts").get_caller_identity()["Account"],
+        region=where.region,
+        partition=boto3.session.Session().get_partition_for_region(where.region),
+        rotate=args.rotate,
+        value=value,
+    )
+    for outcome in outcomes:
         print(f"{outcome.name} in {where.region}: {outcome.action}")
     if args.rotate:
         print(

@@ -113,21 +113,25 @@ def check_lint(build: Path) -> str:
 
 def check_parameters(region: str, environment: str) -> str:
     names = params.parameter_names(SPEC, environment)
+    key = params.key_alias(SPEC, environment)
     ssm = boto3.client("ssm", region_name=region, config=FAST)
-    found = {p["Name"]: p for p in ssm.get_parameters(Names=names)["Parameters"]}
+    filters = [{"Key": "Name", "Values": names}]
+    found = {p["Name"]: p for p in ssm.describe_parameters(ParameterFilters=filters)["Parameters"]}
+    fix = f"make params REGION={region} ENV={environment}"
     for name in names:
         if name not in found:
-            raise PreflightError(
-                f"SecureString {name} is missing in {region}: run"
-                f" `make params REGION={region} ENV={environment}`"
-            )
+            raise PreflightError(f"SecureString {name} is missing in {region}: run `{fix}`")
         if found[name]["Type"] != "SecureString":
             raise PreflightError(
                 f"{name} in {region} is a {found[name]['Type']}, not a"
-                f" SecureString: run `make params REGION={region}"
-                f" ENV={environment} ROTATE=1`"
+                f" SecureString: run `{fix} ROTATE=1`"
             )
-    return f"{len(names)} SecureString parameter(s) exist"
+        if found[name].get("KeyId") != key:
+            raise PreflightError(
+                f"{name} in {region} is encrypted with {found[name].get('KeyId')}, not {key}:"
+                f" run `{fix}`, which moves it and keeps its value"
+            )
+    return f"{len(names)} SecureString parameter(s) exist, encrypted with {key}"
 
 
 def check_origins(environment: str, config: Path = SAMCONFIG) -> str:

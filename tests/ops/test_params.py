@@ -3,6 +3,7 @@ command line."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -79,3 +80,37 @@ def test_no_value_on_standard_input_changes_nothing(emulator: dict[str, str]) ->
     assert result.returncode != 0
     assert "no value for /backend-kit/prod/cursor-signing-key" in result.stderr
     assert before == os.environ.get("PATH")
+
+
+def test_the_parameters_get_a_key_of_their_own(emulator: dict[str, str]) -> None:
+    """Not the account's `alias/aws/ssm`, which every principal of the account may decrypt
+    with (https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html)."""
+    region, alias = "sa-east-1", "alias/backend-kit-staging-parameters"
+    first = make_params(emulator, region, "staging")
+    assert f"{alias} in {region}: created" in first
+    assert f"{alias} in {region}: kept" in make_params(emulator, region, "staging")
+    ssm, kms = client(emulator, "ssm", region), client(emulator, "kms", region)
+    name = NAME.format(env="staging")
+    (described,) = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])[
+        "Parameters"
+    ]
+    assert described["KeyId"] == alias
+    key = kms.describe_key(KeyId=alias)["KeyMetadata"]
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    use = next(s for s in policy["Statement"] if s["Sid"] == "UseThroughSsm")
+    assert use["Condition"]["StringEquals"]["kms:ViaService"] == f"ssm.{region}.amazonaws.com"
+    assert use["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}  # IAM decides who
+
+
+def test_a_parameter_under_the_aws_managed_key_is_moved_with_its_value(
+    emulator: dict[str, str],
+) -> None:
+    region, name = "eu-north-1", NAME.format(env="dev")
+    ssm = client(emulator, "ssm", region)
+    ssm.put_parameter(Name=name, Type="SecureString", Value="kept-value", KeyId="alias/aws/ssm")
+    assert f"{name} in {region}: moved to alias/backend-kit-dev-parameters" in make_params(
+        emulator, region, "dev"
+    )
+    assert value(emulator, region, "dev") == "kept-value"
+    assert f"{name} in {region}: kept" in make_params(emulator, region, "dev")

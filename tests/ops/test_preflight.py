@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ops.preflight import PreflightError, check_origins
-from tests.ops.conftest import clean_environment, ops
+from tests.ops.conftest import clean_environment, client, ops
 
 
 def test_no_credentials_fails_fast_with_the_message() -> None:
@@ -65,3 +65,22 @@ def test_wildcard_and_malformed_origins_are_refused(
 def test_the_real_origins_pass() -> None:
     for environment in ("dev", "staging", "prod"):
         assert "*" not in check_origins(environment)
+
+
+def test_a_secure_string_under_another_key_is_refused(
+    emulator: dict[str, str], built: None
+) -> None:
+    region = "ap-northeast-1"
+    client(emulator, "ssm", region).put_parameter(
+        Name="/backend-kit/prod/cursor-signing-key",
+        Type="SecureString",
+        Value="v",
+        KeyId="alias/aws/ssm",
+    )
+    result = ops("preflight", "--region", region, "--env", "prod", env=emulator)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.strip() == (
+        "preflight failed: /backend-kit/prod/cursor-signing-key in ap-northeast-1 is encrypted"
+        " with alias/aws/ssm, not alias/backend-kit-prod-parameters: run"
+        " `make params REGION=ap-northeast-1 ENV=prod`, which moves it and keeps its value"
+    )
