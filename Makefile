@@ -58,10 +58,10 @@ lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
 	@echo "lint: no findings"
 
 local: build ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); Ctrl-C stops it
-	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev)
+	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev) $(if $(NO_ENFORCEMENT),--no-enforcement,)
 
 emulator: $(STAMP) ## The local AWS emulator alone on 127.0.0.1:$(EMULATOR_PORT), in the foreground
-	@$(PY) -m offline emulator --port $(EMULATOR_PORT)
+	@$(PY) -m offline emulator --port $(EMULATOR_PORT) $(if $(NO_ENFORCEMENT),--no-enforcement,)
 
 token: $(STAMP) ## While make local runs: USER's access token from the local pool, printed last
 	@$(PY) -m offline token "$(USER)"

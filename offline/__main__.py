@@ -34,6 +34,7 @@ def serve(args: argparse.Namespace) -> int:
             region=args.region,
             environment=args.environment,
             origins=origins,
+            enforce=not args.no_enforcement,
         )
         server = make_server(running.gateway, "127.0.0.1", args.port)
         exits.callback(server.server_close)
@@ -144,7 +145,7 @@ def emulator(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     ensure_free(args.port, "emulator")
-    return serve_emulator(args.port)
+    return serve_emulator(args.port, enforce=not args.no_enforcement)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
     emu = sub.add_parser("emulator", help="the local AWS emulator alone, in the foreground")
     emu.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", 5000)))
+    for command in (run, emu):
+        command.add_argument(
+            "--no-enforcement",
+            action="store_true",
+            help="allow every call, as plain moto does (the start-up banner says so)",
+        )
     tok = sub.add_parser("token", help="a user's access token from the local user pool")
     tok.add_argument("user")
     call = sub.add_parser("invoke", help="one invocation with an event file")

@@ -78,15 +78,17 @@ class Endpoint:
 
 
 class Emulator:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, enforce: bool = True) -> None:
         self.port = port
+        self.enforce = enforce
         self.endpoint = Endpoint(f"http://{HOST}:{port}")
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout_s: float = 30) -> Endpoint:
         ensure_free(self.port, "emulator")
+        flags = [] if self.enforce else ["--no-enforcement"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "offline", "emulator", "--port", str(self.port)],
+            [sys.executable, "-m", "offline", "emulator", "--port", str(self.port), *flags],
             stdout=subprocess.DEVNULL,
             stderr=None if os.environ.get("OFFLINE_EMULATOR_LOG") else subprocess.DEVNULL,
             cwd=ROOT,

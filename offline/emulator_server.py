@@ -1,11 +1,13 @@
 """The emulator process: moto in server mode on loopback, with the CloudFormation of
-offline/cloudformation.py. `make emulator` runs it in the foreground; `make local` and the
-tests start it as a child process (offline/emulator.py)."""
+offline/cloudformation.py and, in front of it all, the authorization of
+offline/enforcement.py. `make emulator` runs it in the foreground; `make local` and the tests
+start it as a child process (offline/emulator.py)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 
 from offline.console import say
@@ -13,27 +15,39 @@ from offline.console import say
 HOST = "127.0.0.1"
 
 
-def serve(port: int) -> int:
+def serve(port: int, enforce: bool = True) -> int:
     started = time.monotonic()
     url = f"http://{HOST}:{port}"
     # Regions are checked against botocore's list, as AWS answers for an unknown one.
     os.environ["MOTO_ALLOW_NONEXISTENT_REGION"] = "false"
     os.environ["OFFLINE_EMULATOR_URL"] = url
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
-    from offline import atomic_writes, cloudformation
+    from offline import atomic_writes, cloudformation, enforcement
 
     cloudformation.install()
     atomic_writes.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     # The translator's feature-toggle and metrics notices are not about the template.
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
+    app = DomainDispatcherApplication(create_backend_app)
+    served = enforcement.wrap(app) if enforce else app
+    server = make_server(HOST, port, served, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     say(
         f"emulator ready on {url} in {time.monotonic() - started:.1f}s"
         " (CloudFormation with the SAM transform and resource import)"
     )
+    if enforce:
+        say("  enforcing IAM, key, bucket and POST policies for every role's call")
+    else:
+        say("  ENFORCEMENT OFF (--no-enforcement): every call is allowed, as plain moto does")
     say(f"  point AWS tools at it: AWS_ENDPOINT_URL={url}; Ctrl-C stops it")
     try:
         while True:
@@ -41,5 +55,6 @@ def serve(port: int) -> int:
     except KeyboardInterrupt:
         say("stopping the emulator")
     finally:
-        server.stop()
+        server.shutdown()
+        thread.join()
     return 0

@@ -42,6 +42,7 @@ class FunctionConfig:
     environment: dict[str, str]
     code: Path  # the function zip
     layers: list[Path]
+    role: str  # the execution role's ARN
 
 
 def download(stack: LocalStack, location: dict[str, str]) -> Path:
@@ -77,6 +78,7 @@ def configurations(stack: LocalStack) -> dict[str, FunctionConfig]:
             environment=deployed.get("Environment", {}).get("Variables", {}),
             code=download(stack, properties["Code"]),
             layers=[layers[layer["Ref"]] for layer in properties.get("Layers", [])],
+            role=deployed["Role"],
         )
     return configs
 
@@ -205,12 +207,27 @@ class Function:
                 return
 
 
+def role_session(stack: LocalStack, config: FunctionConfig) -> dict[str, str]:
+    """What Lambda gives a sandbox: credentials of the function's execution role, from STS,
+    in a session named after the function
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html). Every
+    call the handler makes is then authorized as that role."""
+    credentials = stack.client("sts").assume_role(RoleArn=config.role, RoleSessionName=config.name)[
+        "Credentials"
+    ]
+    return {
+        **stack.endpoint.environment(stack.region),
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+
 class Functions:
     def __init__(self, stack: LocalStack, pool_size: int = 4) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="offline-functions-"))
-        env = stack.endpoint.environment(stack.region)
         self.by_logical_id = {
-            logical: Function(config, self.root / logical, env, pool_size)
+            logical: Function(config, self.root / logical, role_session(stack, config), pool_size)
             for logical, config in configurations(stack).items()
         }
 

@@ -46,14 +46,20 @@ def start(
     origins: list[str],
     build: Path = BUILD,
     warm: bool = True,
+    enforce: bool = True,
 ) -> Running:
     """Everything but the HTTP listener; `exits` stops it all in reverse order."""
     for name in ("manifest.json", "template.yaml"):
         if not (build / name).is_file():
             raise FileNotFoundError(f"{build / name} is missing: run `make build` first")
-    emulator = Emulator(emulator_port)
+    emulator = Emulator(emulator_port, enforce)
     with step(f"starting the emulator on 127.0.0.1:{emulator_port}"):
         endpoint = emulator.start()
+    if enforce:
+        say("  enforcing: each function calls AWS as its own role; IAM, key, bucket and POST")
+        say("  policies decide every call, as in AWS (refusals are logged by the emulator)")
+    else:
+        say("  ENFORCEMENT OFF (--no-enforcement): every call is allowed, as plain moto does")
     exits.callback(emulator.stop)
     stack = deploy(endpoint, region, build, environment=environment, origins=origins)
     say(f"  not run locally: {', '.join(f'{k} ({why})' for k, why in sorted(NOT_RUN.items()))}")

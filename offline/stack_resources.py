@@ -480,6 +480,46 @@ def _complete_lambda_function() -> None:
     LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
 
 
+def _log_group_arn_as_cloudformation_gives_it() -> None:
+    """Fn::GetAtt of an AWS::Logs::LogGroup's Arn ends in `:*` in AWS, which is what lets a
+    policy on it cover the group's streams
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-logs-loggroup.html#aws-resource-logs-loggroup-return-values);
+    moto gives the bare group ARN."""
+    from moto.logs.models import LogGroup
+
+    original = LogGroup.get_cfn_attribute
+    if getattr(original, "_offline", False):
+        return
+
+    def attribute(self: Any, name: str) -> Any:
+        value = original(self, name)
+        return f"{value}:*" if name == "Arn" and not str(value).endswith(":*") else value
+
+    attribute._offline = True  # type: ignore[attr-defined]
+    LogGroup.get_cfn_attribute = attribute  # type: ignore[method-assign]
+
+
+def _bucket_keys_kept() -> None:
+    """A bucket's BucketEncryption keeps `BucketKeyEnabled`, which decides the encryption
+    context of its KMS calls (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html);
+    moto's CloudFormation drops it."""
+    from moto.s3 import models
+
+    original = models.cfn_to_api_encryption
+    if getattr(original, "_offline", False):
+        return
+
+    def convert(properties: dict[str, Any]) -> Any:
+        converted = original(properties)
+        rule = properties["ServerSideEncryptionConfiguration"][0]
+        if "BucketKeyEnabled" in rule:
+            converted["Rule"]["BucketKeyEnabled"] = str(rule["BucketKeyEnabled"]).lower()
+        return converted
+
+    convert._offline = True  # type: ignore[attr-defined]
+    models.cfn_to_api_encryption = convert  # type: ignore[attr-defined]
+
+
 def _key_policy_as_text() -> None:
     """CloudFormation takes KeyPolicy as a JSON object; KMS stores and returns it as text. moto
     keeps the object, and then fails every DescribeKey on that key."""
@@ -504,6 +544,8 @@ def register() -> None:
     """Make moto's CloudFormation see the models (its type map is cached on first use)."""
     _complete_lambda_version()
     _complete_lambda_function()
+    _log_group_arn_as_cloudformation_gives_it()
+    _bucket_keys_kept()
     _key_policy_as_text()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

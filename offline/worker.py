@@ -2,8 +2,8 @@
 
 It sets the function's environment, puts its code and layers on the path as Lambda does
 (/var/task, /opt/python), imports the handler once, then serves invocations from a pipe. The
-handler's own prints and logs go to the inherited stdout and stderr, as they would to
-CloudWatch Logs.
+handler's own prints and logs go to the inherited stdout and stderr, and to the function's
+log group as the execution role (offline/log_delivery.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
+
+from offline.log_delivery import deliver_output
 
 
 class LambdaContext:
@@ -40,6 +42,7 @@ def serve(connection: Connection, function: dict[str, Any]) -> None:
     os.environ.update(function["environment"])
     sys.path[:0] = [function["task"], os.path.join(function["opt"], "python")]
     os.chdir(function["task"])
+    deliver_output()
     module_name, _, attribute = function["handler"].rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), attribute)

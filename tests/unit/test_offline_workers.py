@@ -43,6 +43,7 @@ def function(tmp_path: Path):
         environment={"TABLE": "things"},
         code=code,
         layers=[],
+        role="arn:aws:iam::123456789012:role/test",
     )
     pool = Function(config, tmp_path / "run", {}, size=1)
     yield pool
