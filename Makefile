@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 TEMPLATE := build/template.yaml
 EXPANDED := build/template.expanded.json
+# Every emulator the tests start records its authorization decisions here.
+AUDIT := build/audit
 PYTEST_ARGS ?=
 PORT ?= 3000
 EMULATOR_PORT ?= 5000
@@ -96,8 +98,10 @@ unit: build ## Unit tests only
 integration: build ## Integration tests only: the deploy commands against the emulator, the build
 	@$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-test: lint ## Install, build, lint and run every test
-	@$(PY) -m pytest $(PYTEST_ARGS)
+test: lint ## Install, build, lint, run every test, then prove least privilege (build/iam-report.md)
+	@rm -rf $(AUDIT)
+	@OFFLINE_AUDIT_DIR=$(CURDIR)/$(AUDIT) $(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m offline.iam_report $(AUDIT) --out build/iam-report.md $(if $(PYTEST_ARGS),--partial,)
 
 snapshot: $(STAMP) ## Refresh the golden template snapshot after an intended change
 	@UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/unit/test_snapshot.py

@@ -37,6 +37,8 @@ from offline.policy import Decision, Policy, PolicyError, Request, authorize
 log = logging.getLogger("offline.enforcement")
 ACCOUNT = "123456789012"  # moto's default account
 AUDIT_DIRECTORY = "OFFLINE_AUDIT_DIR"
+EXPECTED_DENIALS = "OFFLINE_AUDIT_EXPECTED_DENIALS"
+ADMINISTRATOR = "the emulator's administrator"
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -93,8 +95,10 @@ class MotoState(calls.State):
             sse = dynamodb_backends[ACCOUNT][region].get_table(table).sse_specification
         except Exception:
             return None  # a missing table: DynamoDB answers ResourceNotFound itself
-        if sse and sse.get("Enabled") and sse.get("SSEType") == "KMS":
-            return str(sse.get("KMSMasterKeyId") or "") or None
+        # CloudFormation's SSESpecification says SSEEnabled, the API's says Enabled.
+        enabled = sse and (sse.get("SSEEnabled") or sse.get("Enabled"))
+        if enabled and sse.get("SSEType") == "KMS":
+            return str(sse.get("KMSMasterKeyId") or "alias/aws/dynamodb")
         return None
 
     def parameter_key(self, region: str, name: str) -> str | None:
@@ -153,9 +157,13 @@ class MotoState(calls.State):
             if key_id.startswith("alias/aws/"):
                 return managed_key(region, key_id)
             raise NotModelled(f"no KMS key {key_id} in {region}") from None
-        policy = json.loads(key.policy) if isinstance(key.policy, str) else key.policy
         aliases = sorted(key.aliases) if hasattr(key, "aliases") else []
-        return key.arn, Policy(f"key policy of {key.arn}", policy), aliases
+        managed = [a for a in [key_id, *aliases] if a.startswith("alias/aws/")]
+        if managed:  # moto gives AWS managed keys a policy of its own; AWS's is this one
+            _, policy, _ = managed_key(region, managed[0])
+            return key.arn, policy, aliases
+        document = json.loads(key.policy) if isinstance(key.policy, str) else key.policy
+        return key.arn, Policy(f"key policy of {key.arn}", document), aliases
 
 
 def managed_key(region: str, alias: str) -> tuple[str, Policy, list[str]]:
@@ -190,7 +198,9 @@ def managed_key(region: str, alias: str) -> tuple[str, Policy, list[str]]:
 class Audit:
     """One JSON line per decision about a role, for build/iam-report.md."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, expect_denials: bool = False) -> None:
+        # Set by tests that provoke refusals on purpose; the report does not count those.
+        self.expect_denials = expect_denials
         self._lock = threading.Lock()
         self._file = None
         if directory is not None:
@@ -199,24 +209,26 @@ class Audit:
                 "a", encoding="utf-8"
             )
 
-    def record(self, caller: Caller, check: Check, decision: Decision) -> None:
+    def record(self, **entry: Any) -> None:
         if self._file is None:
             return
-        allowed_by = decision.by
-        entry = {
-            "role": caller.role,
-            "caller": caller.arn,
-            "action": check.action,
-            "resource": check.resource,
-            "on_behalf_of": check.on_behalf_of,
-            "allowed": decision.allowed,
-            "reason": decision.reason,
-            "policy": allowed_by.policy if allowed_by else None,
-            "sid": allowed_by.sid if allowed_by else None,
-        }
         with self._lock:
-            self._file.write(json.dumps(entry, sort_keys=True) + "\n")
+            line = {**entry, "expected_denials": self.expect_denials}
+            self._file.write(json.dumps(line, sort_keys=True) + "\n")
             self._file.flush()
+
+    def decision(self, caller: Caller, check: Check, decision: Decision) -> None:
+        self.record(
+            role=caller.role,
+            caller=caller.arn,
+            action=check.action,
+            resource=check.resource,
+            on_behalf_of=check.on_behalf_of,
+            allowed=decision.allowed,
+            reason=decision.reason,
+            policy=decision.by.policy if decision.by else None,
+            sid=decision.by.sid if decision.by else None,
+        )
 
 
 # --- Parsing a request into a Call ----------------------------------------------------------
@@ -339,8 +351,12 @@ class Enforcement:
             return None  # unsigned: the service's own rules (Cognito's public calls, JWKS)
         access_key, call = parsed
         caller = caller_of(access_key)
-        if caller is None:
-            return None  # the administrator identity
+        if caller is None:  # the administrator identity: allowed, and recorded
+            self.audit.record(
+                role=None, caller=ADMINISTRATOR, action=f"{call.service}:{call.operation}",
+                allowed=True, reason="the emulator's administrator identity",
+            )  # fmt: skip
+            return None
         return self.authorize(environ, caller, call)
 
     def authorize(self, environ: Environ, caller: Caller, call: Call) -> tuple | None:
@@ -352,6 +368,10 @@ class Enforcement:
                 f"{call.operation}: the emulator does not model how AWS authorizes {unknown}"
             )
             log.warning("refused %s", message)
+            self.audit.record(
+                role=caller.role, caller=caller.arn, action=f"{call.service}:{call.operation}",
+                resource="*", allowed=False, reason=f"not modelled: {unknown}",
+            )  # fmt: skip
             return refusal(environ, call.service, "AccessDenied", message, 403)
         for check in needed:
             decision = self.decide_one(caller, check)
@@ -380,7 +400,7 @@ class Enforcement:
             decision = Decision(
                 False, request, f"because the emulator cannot evaluate: {error}", None
             )
-        self.audit.record(caller, check, decision)
+        self.audit.decision(caller, check, decision)
         return decision
 
     def upload(self, environ: Environ, body: bytes) -> tuple | None:
@@ -434,4 +454,5 @@ def secret_of(access_key: str) -> str | None:
 
 def wrap(app: Callable[..., Iterable[bytes]]) -> Enforcement:
     directory = os.environ.get(AUDIT_DIRECTORY)
-    return Enforcement(app, Audit(Path(directory) if directory else None))
+    expected = os.environ.get(EXPECTED_DENIALS) == "1"
+    return Enforcement(app, Audit(Path(directory) if directory else None, expected))

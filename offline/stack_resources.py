@@ -499,6 +499,44 @@ def _log_group_arn_as_cloudformation_gives_it() -> None:
     LogGroup.get_cfn_attribute = attribute  # type: ignore[method-assign]
 
 
+def _role_policies_as_text() -> None:
+    """IAM stores an inline policy as the JSON text it was given, and GetRolePolicy returns
+    it so; moto keeps a CloudFormation role's policy as a Python dict and answers with its
+    repr, which no client can parse."""
+    from moto.iam.models import Role
+
+    original = Role.put_policy
+    if getattr(original, "_offline", False):
+        return
+
+    def put_policy(self: Any, policy_name: str, policy_json: Any) -> None:
+        text = policy_json if isinstance(policy_json, str) else json.dumps(policy_json)
+        original(self, policy_name, text)
+
+    put_policy._offline = True  # type: ignore[attr-defined]
+    Role.put_policy = put_policy  # type: ignore[method-assign]
+
+
+def _log_group_keeps_its_key() -> None:
+    """An AWS::Logs::LogGroup's KmsKeyId encrypts the group; moto's model reads the API's
+    `kmsKeyId` spelling only, and drops it."""
+    from moto.logs.models import LogGroup
+
+    original = LogGroup.create_from_cloudformation_json
+    if getattr(original, "_offline", False):
+        return
+
+    def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
+        properties = dict(cloudformation_json["Properties"])
+        if "KmsKeyId" in properties:
+            properties["kmsKeyId"] = properties.pop("KmsKeyId")
+        return original.__func__(cls, name, {**cloudformation_json, "Properties": properties},
+                                 *args, **kw)  # fmt: skip
+
+    create._offline = True  # type: ignore[attr-defined]
+    LogGroup.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign, assignment]
+
+
 def _bucket_keys_kept() -> None:
     """A bucket's BucketEncryption keeps `BucketKeyEnabled`, which decides the encryption
     context of its KMS calls (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html);
@@ -546,6 +584,8 @@ def register() -> None:
     _complete_lambda_function()
     _log_group_arn_as_cloudformation_gives_it()
     _bucket_keys_kept()
+    _log_group_keeps_its_key()
+    _role_policies_as_text()
     _key_policy_as_text()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

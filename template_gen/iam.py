@@ -78,6 +78,12 @@ TRACE_UNEXERCISED = (
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html), so
 # the role may generate data keys through Logs for its own group's context only.
 LOG_KEY_ACTION = "kms:GenerateDataKey"
+QUIET_FUNCTION = (
+    "a function that prints nothing on success (the platform's INFO lines are below the"
+    " SystemLogLevel of WARN) writes its log group only for its errors, which no local"
+    " test provokes; Lambda needs the grant for them"
+    " (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html)"
+)
 
 
 @dataclass(frozen=True)
@@ -221,7 +227,12 @@ def baseline_statements(names: Names, function: Function) -> list[Statement]:
     The environment is decrypted by Lambda through a grant, not by the role
     (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html)."""
     return [
-        Statement("WriteOwnLogGroup", LOG_ACTIONS, (GetAtt(log_group_id(function.name), "Arn"),)),
+        Statement(
+            "WriteOwnLogGroup",
+            LOG_ACTIONS,
+            (GetAtt(log_group_id(function.name), "Arn"),),
+            unexercised=QUIET_FUNCTION,
+        ),
         Statement(
             "EncryptOwnLogsViaLogs",
             (LOG_KEY_ACTION,),
@@ -230,6 +241,7 @@ def baseline_statements(names: Names, function: Function) -> list[Statement]:
                 "StringEquals": {"kms:ViaService": via("logs")},
                 "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn(names, function)},
             },
+            unexercised=QUIET_FUNCTION,
         ),
         Statement("Tracing", TRACE_ACTIONS, ("*",), unexercised=TRACE_UNEXERCISED),
     ]

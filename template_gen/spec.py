@@ -105,7 +105,8 @@ SPEC = Spec(
                 reads(ITEMS.name),
                 queries(ITEMS.name),
                 writes(ITEMS.name),
-                reads(IDEMPOTENCY.name),
+                # Powertools reads a record back from a failed conditional put, with
+                # ReturnValuesOnConditionCheckFailure: it never needs GetItem.
                 writes(IDEMPOTENCY.name),
                 writes(ASSETS.name, prefix="items/"),
                 reads(CURSOR_KEY.name),

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,24 @@ class LocalStack:
         )
 
 
-def start_local(tmp: Path, region: str) -> LocalStack:
+def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
+    """A browser's form upload: the presigned fields, then the file."""
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{filename}"\r\n\r\n'.encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def start_local(tmp: Path, region: str, env: dict[str, str] | None = None) -> LocalStack:
     port, emulator_port = free_port(), free_port()
     state = tmp / f"state-{region}.json"
     log = (tmp / f"offline-{region}.log").open("w")
@@ -115,7 +133,7 @@ def start_local(tmp: Path, region: str) -> LocalStack:
             region,
         ],
         cwd=ROOT,
-        env={**os.environ, "OFFLINE_STATE": str(state)},
+        env={**os.environ, "OFFLINE_STATE": str(state), **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import LocalStack, start_local, stop_local
+from tests.e2e.conftest import LocalStack, multipart, start_local, stop_local
 
 pytestmark = pytest.mark.e2e
 
@@ -91,6 +91,32 @@ def test_profiles_and_unique_emails(local: LocalStack, alice: str, bob: str) -> 
         ).status
         == 403
     )
+
+
+def test_profiles_are_listed_across_pages(local: LocalStack, alice: str, bob: str) -> None:
+    """The listing reads the `by-created` index and signs its cursors with the SecureString
+    key, as the users role is allowed to: nothing more."""
+    ids = {register(local, token)["id"] for token in (alice, bob)}
+    seen, cursor = [], None
+    while True:
+        query = "?limit=1" + (f"&cursor={cursor}" if cursor else "")
+        page = local.request("GET", f"/users{query}", token=alice).json
+        seen += [profile["id"] for profile in page["items"]]
+        assert all(set(profile) == {"id", "name", "created_at"} for profile in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert ids <= set(seen) and len(seen) == len(set(seen))
+
+
+def test_an_idempotency_key_replays_the_first_create(local: LocalStack, alice: str) -> None:
+    headers = {"idempotency-key": f"order-{uuid.uuid4()}"}
+    first = local.request("POST", "/items", token=alice, body={"name": "Desk"}, headers=headers)
+    again = local.request("POST", "/items", token=alice, body={"name": "Desk"}, headers=headers)
+    assert first.status == again.status == 201
+    assert first.json == again.json
+    other = local.request("POST", "/items", token=alice, body={"name": "Lamp"}, headers=headers)
+    assert other.status == 409 and other.json["error"]["code"] == "idempotency_key_reused"
 
 
 def test_pagination_across_pages(local: LocalStack) -> None:
@@ -173,22 +199,6 @@ def test_cors_preflight_for_allowed_and_foreign_origins(local: LocalStack) -> No
     simple = local.request("GET", "/health", headers={"origin": "http://localhost:5173"})
     assert simple.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert "etag" in simple.headers["access-control-expose-headers"]
-
-
-def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-        f'filename="{filename}"\r\n\r\n'.encode()
-        + content
-        + b"\r\n"
-    )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def test_upload_through_the_presigned_post(local: LocalStack, alice: str) -> None:

@@ -1,0 +1,254 @@
+"""The local stack refuses what AWS refuses: each guard is shown failing when the thing it
+guards is taken away. A stack of its own, whose refusals are expected; its audit log shows
+exactly what was refused, to whom, and why."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from template_gen.spec import SPEC
+from tests.e2e.conftest import LocalStack, multipart, start_local, stop_local
+
+pytestmark = pytest.mark.e2e
+STACK = f"{SPEC.project}-dev"
+
+
+@pytest.fixture(scope="module")
+def audit(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Under the run's audit folder, so that what this stack's calls use counts as
+    exercised; marked, so that the refusals provoked here do not count as failures."""
+    root = Path(os.environ.get("OFFLINE_AUDIT_DIR") or tmp_path_factory.mktemp("audit"))
+    return root / f"expected-denials-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def strict(
+    built: None, audit: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
+    env = {"OFFLINE_AUDIT_DIR": str(audit), "OFFLINE_AUDIT_EXPECTED_DENIALS": "1"}
+    stack = start_local(tmp_path_factory.mktemp("strict"), "us-east-1", env)
+    try:
+        yield stack
+    finally:
+        stop_local(stack)
+
+
+@pytest.fixture(scope="module")
+def dora(strict: LocalStack) -> str:
+    return strict.token("dora")
+
+
+def refusals(audit: Path) -> list[dict[str, Any]]:
+    return [
+        entry
+        for path in sorted(audit.glob("*.jsonl"))
+        for entry in map(json.loads, path.read_text().splitlines())
+        if not entry["allowed"]
+    ]
+
+
+def role_policy(stack: LocalStack, function: str) -> tuple[str, str, dict[str, Any]]:
+    role = f"{STACK}-{function}-{stack.region}"
+    name = f"{function}-least-privilege"
+    document = stack.client("iam").get_role_policy(RoleName=role, PolicyName=name)
+    return role, name, document["PolicyDocument"]
+
+
+def without(document: dict[str, Any], action: str, sid: str) -> dict[str, Any]:
+    """The rendered policy with one action taken out of one statement."""
+    statements = []
+    for statement in document["Statement"]:
+        kept = [a for a in statement["Action"] if a != action or statement["Sid"] != sid]
+        if kept:
+            statements.append({**statement, "Action": kept})
+    assert statements != document["Statement"], (action, sid)
+    return {**document, "Statement": statements}
+
+
+def test_a_role_one_action_short_fails_its_route_naming_the_action(
+    strict: LocalStack, audit: Path, dora: str
+) -> None:
+    item = strict.request("POST", "/items", token=dora, body={"name": "Lamp"}).json
+    path, headers = f"/items/{item['id']}", {"if-match": '"1"'}
+    iam = strict.client("iam")
+    role, name, rendered = role_policy(strict, "items")
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName=name,
+        PolicyDocument=json.dumps(without(rendered, "dynamodb:UpdateItem", "WriteItemsTable")),
+    )
+    try:
+        refused = strict.request("PATCH", path, token=dora, body={"name": "x"}, headers=headers)
+    finally:
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(rendered))
+    assert refused.status == 500 and refused.json["error"]["code"] == "internal_error"
+    (denial,) = [r for r in refusals(audit) if r["action"] == "dynamodb:UpdateItem"]
+    assert denial["caller"] == f"arn:aws:sts::123456789012:assumed-role/{role}/{STACK}-items"
+    assert denial["resource"].endswith(f":table/{STACK}-items")
+    assert (
+        denial["reason"] == "because no identity-based policy allows the dynamodb:UpdateItem action"
+    )
+    # The rendered policy back in place, the same request succeeds: that action was all.
+    again = strict.request("PATCH", path, token=dora, body={"name": "x"}, headers=headers)
+    assert again.status == 200
+
+
+def test_a_failed_idempotent_create_clears_its_record(strict: LocalStack, dora: str) -> None:
+    """Powertools deletes the in-progress record when the create fails, so a retry can run
+    (this is the idempotency table's DeleteItem grant at work)."""
+    iam = strict.client("iam")
+    role, name, rendered = role_policy(strict, "items")
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName=name,
+        PolicyDocument=json.dumps(without(rendered, "dynamodb:PutItem", "WriteItemsTable")),
+    )
+    headers = {"idempotency-key": f"retry-{uuid.uuid4()}"}
+    try:
+        failed = strict.request("POST", "/items", token=dora, body={"name": "D"}, headers=headers)
+    finally:
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(rendered))
+    assert failed.status == 500
+    retried = strict.request("POST", "/items", token=dora, body={"name": "D"}, headers=headers)
+    assert retried.status == 201, retried.body
+
+
+def grant_upload(stack: LocalStack, token: str, size: int = 1024) -> dict[str, Any]:
+    item = stack.request("POST", "/items", token=token, body={"name": "Frame"}).json
+    body = {"filename": "frame.png", "content_type": "image/png", "size": size}
+    grant = stack.request("POST", f"/items/{item['id']}/attachments", token=token, body=body)
+    assert grant.status == 201, grant.body
+    return dict(grant.json)
+
+
+def post(upload: dict[str, Any], content: bytes, **changes: str | None) -> tuple[int, str]:
+    fields = {**upload["fields"], **changes}
+    body, content_type = multipart(
+        {k: v for k, v in fields.items() if v is not None}, "frame.png", content
+    )
+    request = urllib.request.Request(
+        upload["url"], data=body, method="POST", headers={"content-type": content_type}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_a_key_policy_missing_the_service_refuses_the_upload(strict: LocalStack, dora: str) -> None:
+    kms = strict.client("kms")
+    key = kms.describe_key(KeyId=f"alias/{STACK}")["KeyMetadata"]["KeyId"]
+    rendered = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    document = json.loads(rendered)
+    for statement in document["Statement"]:
+        if statement["Sid"] == "UseThroughStackServices":
+            services = statement["Condition"]["StringEquals"]["kms:ViaService"]
+            statement["Condition"]["StringEquals"]["kms:ViaService"] = [
+                s for s in services if not s.startswith("s3.")
+            ]
+    upload = grant_upload(strict, dora)
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(document))
+    try:
+        status, text = post(upload, b"x" * 100)
+    finally:
+        kms.put_key_policy(KeyId=key, PolicyName="default", Policy=rendered)
+    assert status == 403 and "<Code>AccessDenied</Code>" in text
+    assert "kms:GenerateDataKey" in text and "no resource-based policy allows" in text
+    assert "(the s3:PutObject call needs it)" in text
+    assert post(upload, b"x" * 100)[0] == 204  # the key policy restored
+
+
+@pytest.mark.parametrize(
+    ("content", "changes", "code"),
+    [
+        (b"x" * 1025, {}, "EntityTooLarge"),
+        (b"x" * 65536, {}, "EntityTooLarge"),
+        (b"", {}, "EntityTooSmall"),
+        (b"x" * 10, {"Content-Type": "text/html"}, "AccessDenied"),
+        (b"x" * 10, {"key": "items/someone-else/frame.png"}, "AccessDenied"),
+        (b"x" * 10, {"x-amz-signature": "0" * 64}, "SignatureDoesNotMatch"),
+        (b"x" * 10, {"x-amz-signature": None}, "InvalidArgument"),
+    ],
+    ids=[
+        "1025-bytes",
+        "64-KiB",
+        "empty",
+        "text-html",
+        "foreign-key",
+        "bad-signature",
+        "no-signature",
+    ],
+)
+def test_an_upload_that_breaks_its_policy_is_refused(
+    strict: LocalStack, dora: str, content: bytes, changes: dict[str, str | None], code: str
+) -> None:
+    """The fields POST /items/{id}/attachments hands out: 1,024 bytes of image/png under the
+    item's own prefix, and nothing else (offline/post_policy.py)."""
+    upload = grant_upload(strict, dora, size=1024)
+    status, text = post(upload, content, **changes)
+    assert status in (400, 403) and f"<Code>{code}</Code>" in text, text
+    assert post(upload, b"x" * 1024)[0] == 204  # the untouched form still works
+
+
+def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: LocalStack) -> None:
+    """ssm:GetParameter alone is not enough under the parameters' own key. Under the AWS
+    managed key it is: the reason the key exists."""
+    iam, sts = strict.client("iam"), strict.client("sts")
+    parameter = f"/{SPEC.project}/dev/cursor-signing-key"
+    arn = f"arn:aws:ssm:{strict.region}:123456789012:parameter{parameter}"
+    managed = f"/{SPEC.project}/dev/under-the-managed-key"
+    strict.client("ssm").put_parameter(
+        Name=managed, Type="SecureString", Value="v", KeyId="alias/aws/ssm"
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                       "Action": "sts:AssumeRole"}],
+    }  # fmt: skip
+    reader = f"reader-{uuid.uuid4().hex[:8]}"
+    iam.create_role(RoleName=reader, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName=reader,
+        PolicyName="read-parameters",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "ssm:GetParameter",
+                        "Resource": [arn, arn.replace(parameter, managed)],
+                    }
+                ],
+            }
+        ),
+    )
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::123456789012:role/{reader}", RoleSessionName="reader"
+    )["Credentials"]
+    ssm = boto3.client(
+        "ssm",
+        region_name=strict.region,
+        endpoint_url=strict.emulator,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    with pytest.raises(ClientError) as refused:
+        ssm.get_parameter(Name=parameter, WithDecryption=True)
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    message = refused.value.response["Error"]["Message"]
+    assert "kms:Decrypt" in message and "(the ssm:GetParameter call needs it)" in message
+    assert ssm.get_parameter(Name=managed, WithDecryption=True)["Parameter"]["Value"] == "v"
