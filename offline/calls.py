@@ -8,8 +8,7 @@ allow that AWS might not give.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,22 +265,23 @@ def s3(call: Call, state: State) -> list[Check]:
     need kms:GenerateDataKey, downloads kms:Decrypt)."""
     op, bucket, key = call.operation, call.params["Bucket"], call.params.get("Key", "")
     policy = state.bucket_policy(bucket)
-    if op in ("PutObject", "GetObject", "DeleteObject"):
+    if op in ("PutObject", "GetObject", "DeleteObject", "HeadObject"):
         resource = object_arn(bucket, key)
     elif op == "ListBucket":
         resource = f"arn:aws:s3:::{bucket}"
     else:
         raise NotModelled(f"s3 {op}")
-    checks = [Check(f"s3:{op}", resource, dict(TRANSPORT), policy)]
-    kms_key: str | None = None
-    bucket_keys = False
+    # HeadObject is authorized as s3:GetObject, and reads no data, so no key use
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+    action_name = "GetObject" if op == "HeadObject" else op
+    checks = [Check(f"s3:{action_name}", resource, dict(TRANSPORT), policy)]
+    default_key, bucket_keys = state.bucket_key(bucket)
     if op == "PutObject":
-        kms_key, bucket_keys = state.bucket_key(bucket)
-        kms_key = call.params.get("SSEKMSKeyId") or kms_key
-        action = "kms:GenerateDataKey"
+        kms_key, action = call.params.get("SSEKMSKeyId") or default_key, "kms:GenerateDataKey"
     elif op == "GetObject":
-        kms_key, bucket_keys = state.object_key(bucket, key), state.bucket_key(bucket)[1]
-        action = "kms:Decrypt"
+        kms_key, action = state.object_key(bucket, key), "kms:Decrypt"
+    else:
+        kms_key, action = None, ""
     if kms_key:
         # With S3 Bucket Keys the context is the bucket's ARN, else the object's
         # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
@@ -309,7 +309,3 @@ def checks(call: Call, state: State) -> list[Check]:
     if rule is None:
         raise NotModelled(f"{call.service}:{call.operation}")
     return rule(call, state)
-
-
-def describe(checks: Sequence[Check]) -> str:
-    return json.dumps([(c.action, c.resource) for c in checks])

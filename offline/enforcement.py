@@ -250,7 +250,7 @@ def _s3_call(environ: Environ) -> tuple[str, dict[str, Any]]:
     if environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID"):
         params["SSEKMSKeyId"] = environ["HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID"]
     if key and not query.keys() - {"x-id"}:
-        operation = {"PUT": "PutObject", "GET": "GetObject", "HEAD": "GetObject",
+        operation = {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject",
                      "DELETE": "DeleteObject"}.get(method, f"{method} object")  # fmt: skip
         if method == "PUT" and environ.get("HTTP_X_AMZ_COPY_SOURCE"):
             operation = "CopyObject"
