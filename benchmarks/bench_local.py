@@ -1,6 +1,7 @@
 """The local stack: how fast `python -m offline serve` starts, and how it holds a bounded load.
 
-    python benchmarks/bench_local.py [--starts N] [--requests N] [--clients N]
+    python benchmarks/bench_local.py [--starts N] [--requests N] [--clients N] [--rounds N]
+                                     [--keep-logs]
 
 Start-up is the wall time from launching `python -m offline serve` to its first 200 on
 `GET /health`, warm: the build is done before the clock starts (build.py runs first only if
@@ -24,9 +25,25 @@ sending a request to reading the whole answer; `gw p50` is the gateway's own fig
 access log (request read to answer written), so the gap between the two is what the sockets
 and the clients add.
 
+Enforcement is what the emulator's policy checks (offline/enforcement.py) cost a request.
+The same warm-up and the same `--requests` of the mix from the same `--clients` run against a
+stack started as `make local` starts it, enforcement on, and against its peer: the same stack
+started with `--no-enforcement`, which serves every call as plain moto does (its banner must
+say "ENFORCEMENT OFF", or the run stops). Each side gets a fresh stack on fresh loopback ports
+in each of `--rounds` rounds, started after the one before it is stopped, so only one stack
+runs at a time; the order alternates (on first in odd rounds, off first in even ones) so that
+neither side always goes first. Latencies are pooled over the rounds per side; req/s is the
+pooled count over the pooled wall time. The target is that enforcement adds at most 20% to
+the mix's p50: p50 on / p50 off <= 1.20; each round's own ratio is shown too, for
+information. Both sides are held to zero errors, like the load above: a refusal by the
+emulator during the load is an error (the function answers 5xx), and every "refused" or
+"could not authorize" line in the stacks' logs is listed after the table.
+
 Every stack records itself in a throwaway `OFFLINE_STATE`, so a `make local` already running
 in this tree is left alone, and each is stopped through its own process group, whatever
-happens. Only 127.0.0.1 is ever contacted.
+happens. Its log (the stack's output and, through `OFFLINE_EMULATOR_LOG`, the emulator's
+stderr, where refusals are logged) is in the same throwaway folder, removed at the end unless
+`--keep-logs` is given. Only 127.0.0.1 is ever contacted.
 """
 
 from __future__ import annotations
@@ -62,6 +79,9 @@ MIX_CYCLE = 20
 MIX_HEALTH = (4, 11, 18)  # 3 of 20: 15 %
 MIX_LIST = (1, 8, 15)  # 3 of 20: 15 %; the other 14 of 20 read the item
 ITEM, HEALTH, LIST = "GET /items/{id}", "GET /health", "GET /items"
+ENFORCEMENT_TARGET = 1.20  # p50 with enforcement on / p50 with it off
+ENFORCEMENT_OFF_BANNER = "ENFORCEMENT OFF"
+REFUSAL_MARKS = ("refused", "could not authorize")  # offline/enforcement.py's log lines
 
 
 @dataclass
@@ -131,15 +151,20 @@ def signal_group(group: int, signal_number: int) -> None:
 class Stack:
     """One `python -m offline serve` on free ports, in a process group of its own."""
 
-    def __init__(self, work: Path, name: str) -> None:
+    def __init__(self, work: Path, name: str, enforce: bool = True) -> None:
+        self.name = name
+        self.enforce = enforce
         self.port, emulator_port = free_ports(2)
         self.state = work / f"state-{name}.json"
         self.log_path = work / f"offline-{name}.log"
-        self.env = {**os.environ, "OFFLINE_STATE": str(self.state)}
+        # The emulator's stderr (where it logs refusals) goes to the same log.
+        self.env = {**os.environ, "OFFLINE_STATE": str(self.state), "OFFLINE_EMULATOR_LOG": "1"}
         self.leftovers: list[int] = []
         self.forced = False
         command = [sys.executable, "-m", "offline", "serve", "--port", str(self.port),
                    "--emulator-port", str(emulator_port)]  # fmt: skip
+        if not enforce:
+            command.append("--no-enforcement")
         with self.log_path.open("wb") as log:
             self.started = time.perf_counter()
             self.process = subprocess.Popen(
@@ -152,9 +177,23 @@ class Stack:
             )
         self.group = self.process.pid  # a new session: its leader's pid is the group id
 
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
+
     def log_tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def refusals(self) -> list[str]:
+        """The emulator's refusal lines in the log, whatever side it is."""
+        return [line for line in self.log_text().splitlines()
+                if any(mark in line for mark in REFUSAL_MARKS)]  # fmt: skip
+
+    def check_banner(self) -> None:
+        """The flag took: the banner says ENFORCEMENT OFF exactly when it was given."""
+        if (ENFORCEMENT_OFF_BANNER in self.log_text()) == self.enforce:
+            said = "says" if self.enforce else "does not say"
+            sys.exit(f"stack {self.name}: its banner {said} {ENFORCEMENT_OFF_BANNER}:\n"
+                     f"{self.log_tail()}")  # fmt: skip
 
     def gateway_latencies(self, offset: int, expected: int) -> tuple[dict[str, list[float]], int]:
         """The gateway's own latency by route key, from its access log after `offset`, and
@@ -320,9 +359,151 @@ def ensure_built() -> None:
         sys.exit("build.py failed")
 
 
+def mix_of(item_path: str) -> Callable[[int], tuple[str, str]]:
+    """The fixed mix by request index, for one item."""
+
+    def mixed(index: int) -> tuple[str, str]:
+        slot = index % MIX_CYCLE
+        if slot in MIX_HEALTH:
+            return HEALTH, "/health"
+        if slot in MIX_LIST:
+            return LIST, "/items?limit=20"
+        return ITEM, item_path
+
+    return mixed
+
+
+def prepare(stack: Stack, label: str) -> tuple[str, Callable[[int], tuple[str, str]]]:
+    """alice registered and one item created and read back: her token and the mix."""
+    token = stack.token("alice")
+    user = {"email": "alice@example.com", "name": "Alice"}
+    status, body = stack.call("POST", "/users", token, user)
+    if status != 201:
+        sys.exit(f"{stack.name}: POST /users answered {status}: {body[:500]!r}")
+    status, body = stack.call("POST", "/items", token, {"name": "Lamp"})
+    if status != 201:
+        sys.exit(f"{stack.name}: POST /items answered {status}: {body[:500]!r}")
+    item_path = f"/items/{json.loads(body)['id']}"
+    status, body = stack.call("GET", item_path, token)
+    if status != 200:
+        sys.exit(f"{stack.name}: GET {item_path} answered {status}: {body[:500]!r}")
+    print(f"  {label}: alice registered, item {item_path} created", flush=True)
+    return token, mix_of(item_path)
+
+
+def print_log_tail(stack: Stack) -> None:
+    print(f"  the log of {stack.name}, last lines:", flush=True)
+    print("    " + stack.log_tail(25).replace("\n", "\n    "), flush=True)
+
+
+@dataclass
+class Side:
+    """One side of the enforcement comparison, over all its rounds."""
+
+    enforce: bool
+    warm: Run = field(default_factory=Run)  # the warm-ups, pooled
+    rounds: list[tuple[int, int, Run]] = field(default_factory=list)  # round, position, mix
+
+    @property
+    def label(self) -> str:
+        return "on" if self.enforce else "off"
+
+    def pooled(self) -> Run:
+        total = Run(wall_s=sum(run.wall_s for _, _, run in self.rounds))
+        for _, _, run in self.rounds:
+            total.add(run)
+            for route, values in run.gateway.items():
+                total.gateway.setdefault(route, []).extend(values)
+        return total
+
+
+def measure_side(args: argparse.Namespace, stack: Stack) -> tuple[Run, Run]:
+    """Warm-up and mix on one fresh stack: what `load` above does, without the peer."""
+    seconds = stack.wait_healthy()
+    stack.check_banner()
+    token, mixed = prepare(stack, f"{stack.name}: healthy after {seconds:.2f}s")
+    warm = load(stack.port, token, MIX_CYCLE * args.clients, args.clients, mixed)
+    _, offset = stack.gateway_latencies(0, 0)
+    mix = load(stack.port, token, args.requests, args.clients, mixed)
+    mix.gateway, _ = stack.gateway_latencies(offset, args.requests)
+    print(f"  {stack.name}: warm-up {len(warm.latencies)} (errors"
+          f" {sum(warm.errors.values())}), mix {len(mix.latencies)} in {mix.wall_s:.2f}s"
+          f" (errors {sum(mix.errors.values())})", flush=True)  # fmt: skip
+    if warm.errors or mix.errors:
+        print_log_tail(stack)
+    return warm, mix
+
+
+def compare_enforcement(args: argparse.Namespace, work: Path, stacks: list[Stack]) -> list[Side]:
+    """`--rounds` rounds of one fresh stack per side, one stack at a time, order alternating."""
+    on, off = Side(True), Side(False)
+    for number in range(1, args.rounds + 1):
+        order = (on, off) if number % 2 else (off, on)
+        for position, side in enumerate(order, 1):
+            stack = Stack(work, f"enforce-{side.label}-{number}", side.enforce)
+            stacks.append(stack)
+            try:
+                warm, mix = measure_side(args, stack)
+            finally:
+                stack.stop()
+            side.warm.add(warm)
+            side.rounds.append((number, position, mix))
+    return [on, off]
+
+
+def print_enforcement(sides: list[Side]) -> bool:
+    """The comparison's table; True if a target was missed."""
+    on, off = sides
+    failed = False
+    pooled = {side.label: side.pooled() for side in sides}
+    ratio = statistics.median(pooled["on"].latencies) / statistics.median(pooled["off"].latencies)
+    print(f"\n{'enforcement':<18} {'count':>6} {'p50':>9} {'p99':>9} {'max':>9} {'gw p50':>9}"
+          f" {'req/s':>8} {'errors':>6} {'ratio':>7} target")  # fmt: skip
+    for side, shown in ((on, f"{ratio:.2f}x"), (off, "1.00x")):
+        run = pooled[side.label]
+        errors = "ok" if not run.errors and not side.warm.errors else "MISSED"
+        target = f"0 errors {errors}"
+        if side is on:
+            verdict = "ok" if ratio <= ENFORCEMENT_TARGET else "MISSED"
+            target = f"p50 <= {ENFORCEMENT_TARGET:.2f}x off {verdict}; {target}"
+            failed |= verdict != "ok"
+        failed |= errors != "ok"
+        print(row(f"{side.label} (peer)" if side is off else side.label, run, shown, target))
+    by_round = {(number, side.label): (position, run)
+                for side in sides for number, position, run in side.rounds}  # fmt: skip
+    for number in sorted({number for number, _ in by_round}):
+        on_p50 = statistics.median(by_round[number, "on"][1].latencies)
+        off_p50 = statistics.median(by_round[number, "off"][1].latencies)
+        for label in ("on", "off"):
+            position, run = by_round[number, label]
+            shown = f"{on_p50 / off_p50:.2f}x" if label == "on" else ""
+            nth = "1st" if position == 1 else "2nd"
+            print(row(f"  round {number} {label}, {nth}", run, shown, ""))
+    for side in sides:
+        for label, run in (("warm-up", side.warm), ("mix", pooled[side.label])):
+            for what, count in sorted(run.errors.items()):
+                print(f"errors with enforcement {side.label}, {label}: {what} x{count}")
+    return failed
+
+
+def print_refusals(stacks: list[Stack]) -> bool:
+    """Every refusal line in every stack's log; True if there was one (the target is none)."""
+    found = [(stack, line) for stack in stacks for line in stack.refusals()]
+    if not found:
+        print("refusals in the stacks' logs: none (target: none) ok")
+        return False
+    print(f"refusals in the stacks' logs: {len(found)} (target: none) MISSED")
+    for stack, line in found[:20]:
+        print(f"  {stack.name}: {line}")
+    if len(found) > 20:
+        print(f"  ... and {len(found) - 20} more")
+    return True
+
+
 def benchmark(args: argparse.Namespace, work: Path) -> int:
     starts: list[float] = []
     stacks: list[Stack] = []
+    sides: list[Side] = []
     warm = mix = health = Run()
     try:
         for number in range(1, args.starts + 1):
@@ -335,28 +516,7 @@ def benchmark(args: argparse.Namespace, work: Path) -> int:
             if number < args.starts:
                 stack.stop()
         stack = stacks[-1]
-        token = stack.token("alice")
-        user = {"email": "alice@example.com", "name": "Alice"}
-        status, body = stack.call("POST", "/users", token, user)
-        if status != 201:
-            sys.exit(f"POST /users answered {status}: {body[:500]!r}")
-        status, body = stack.call("POST", "/items", token, {"name": "Lamp"})
-        if status != 201:
-            sys.exit(f"POST /items answered {status}: {body[:500]!r}")
-        item_path = f"/items/{json.loads(body)['id']}"
-        status, body = stack.call("GET", item_path, token)
-        if status != 200:
-            sys.exit(f"GET {item_path} answered {status}: {body[:500]!r}")
-        print(f"  load: alice registered, item {item_path} created", flush=True)
-
-        def mixed(index: int) -> tuple[str, str]:
-            slot = index % MIX_CYCLE
-            if slot in MIX_HEALTH:
-                return HEALTH, "/health"
-            if slot in MIX_LIST:
-                return LIST, "/items?limit=20"
-            return ITEM, item_path
-
+        token, mixed = prepare(stack, "load")
         warm = load(stack.port, token, MIX_CYCLE * args.clients, args.clients, mixed)
         _, offset = stack.gateway_latencies(0, 0)
         print(f"  warm-up: {len(warm.latencies)} requests of the mix in {warm.wall_s:.2f}s"
@@ -368,17 +528,18 @@ def benchmark(args: argparse.Namespace, work: Path) -> int:
         health.gateway, offset = stack.gateway_latencies(offset, args.requests)
         print(f"  health: {len(health.latencies)} requests in {health.wall_s:.2f}s", flush=True)
         if warm.errors or mix.errors or health.errors:
-            print("  the stack's log, last lines:", flush=True)
-            print("    " + stack.log_tail(25).replace("\n", "\n    "), flush=True)
+            print_log_tail(stack)
+        stack.stop()  # only one stack at a time from here on
+        sides = compare_enforcement(args, work, stacks)
     finally:
         for stack in stacks:
             stack.stop()
     failed = False
-    for number, stack in enumerate(stacks, 1):
+    for stack in stacks:
         if stack.forced or stack.leftovers:
             failed = True
             how = "needed SIGKILL" if stack.forced else "stopped on SIGTERM"
-            print(f"start {number}: {how}, {len(stack.leftovers)} processes left behind"
+            print(f"{stack.name}: {how}, {len(stack.leftovers)} processes left behind"
                   f" (killed): {stack.leftovers}")  # fmt: skip
 
     median = statistics.median(starts)
@@ -411,6 +572,9 @@ def benchmark(args: argparse.Namespace, work: Path) -> int:
     for label, run in (("warm-up", warm), ("mix", mix), ("health", health)):
         for what, count in sorted(run.errors.items()):
             print(f"errors in {label}: {what} x{count}")
+
+    failed |= print_enforcement(sides)
+    failed |= print_refusals(stacks)
     return 1 if failed else 0
 
 
@@ -419,24 +583,32 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2, help="stacks per enforcement side")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the stacks' logs")
     args = parser.parse_args()
-    if min(args.starts, args.requests, args.clients) < 1:
-        parser.error("--starts, --requests and --clients must be at least 1")
+    if min(args.starts, args.requests, args.clients, args.rounds) < 1:
+        parser.error("--starts, --requests, --clients and --rounds must be at least 1")
     ensure_built()
     # SIGTERM unwinds like Ctrl-C, so the stacks are stopped either way.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     python = sys.version.split()[0]
     print(f"benchmark: {args.starts} warm starts, then {args.requests} requests of the mix"
-          f" and {args.requests} GET /health from {args.clients} clients, python {python}",
-          flush=True)  # fmt: skip
+          f" and {args.requests} GET /health from {args.clients} clients, then the mix on"
+          f" {args.rounds} fresh stacks with enforcement on and {args.rounds} with it off,"
+          f" python {python}", flush=True)  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="bench-local-"))
+    started = time.monotonic()
     try:
         return benchmark(args, work)
     except KeyboardInterrupt:
         print("interrupted: the stacks are stopped", file=sys.stderr)
         return 130
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        print(f"took {time.monotonic() - started:.0f}s", flush=True)
+        if args.keep_logs:
+            print(f"the stacks' logs are kept in {work}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
