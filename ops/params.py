@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from template_gen.encryption import ADMIN_ACTIONS
+from template_gen.encryption import administration
 from template_gen.model import Spec
 from template_gen.naming import Names
 
@@ -51,13 +51,7 @@ def key_policy(account: str, region: str, partition: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "KeyAdministration",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": list(ADMIN_ACTIONS),
-                "Resource": "*",
-            },
+            administration(root),
             {
                 # The account delegates to IAM, and only through SSM: a principal needs its
                 # own kms:Decrypt grant, which only the roles that read a parameter have.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from troposphere import Ref, Sub, Template, kms
 
 from template_gen.defaults import RETAIN
@@ -42,6 +44,17 @@ DATA_ACTIONS = (
 )
 
 
+def administration(principal: Any) -> dict[str, Any]:
+    """The key policy statement that lets the account manage a key, but not use it."""
+    return {
+        "Sid": "KeyAdministration",
+        "Effect": "Allow",
+        "Principal": {"AWS": principal},
+        "Action": list(ADMIN_ACTIONS),
+        "Resource": "*",
+    }
+
+
 def key_services(spec: Spec) -> tuple[str, ...]:
     """The services that encrypt with the stack key on behalf of IAM principals: Lambda for
     the environments (the deployer's grant), Logs for the roles that write the encrypted
@@ -59,13 +72,7 @@ def add_stack_key(template: Template, spec: Spec, names: Names) -> None:
     log_groups = [names.function_log_group(f.name) for f in spec.functions]
     log_groups.append(names.api_log_group())
     statements = [
-        {
-            "Sid": "KeyAdministration",
-            "Effect": "Allow",
-            "Principal": {"AWS": ACCOUNT_ROOT},
-            "Action": list(ADMIN_ACTIONS),
-            "Resource": "*",
-        },
+        administration(ACCOUNT_ROOT),
         {
             # IAM principals of this account may use the key only through these services,
             # so a role's kms grant cannot be used to decrypt data directly.
