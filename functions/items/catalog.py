@@ -3,6 +3,7 @@ another caller's item is simply not found."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +34,16 @@ class Catalog:
         stamp = now()
         record = {"owner": owner, "id": new_id(), **fields, "version": 1,
                   "created_at": stamp, "updated_at": stamp}  # fmt: skip
-        self.dynamodb.put_item(
-            TableName=self.table,
-            Item=to_item(record),
-            ConditionExpression="attribute_not_exists(id)",  # a create never replaces
-        )
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item=to_item(record),
+                ConditionExpression="attribute_not_exists(id)",  # a create never replaces
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _own_write(error, lambda stored: stored == record):
+                raise
         return view(record)
 
     def get(self, owner: str, item_id: str) -> dict[str, Any]:
@@ -67,9 +73,10 @@ class Catalog:
     ) -> dict[str, Any]:
         if not is_id(item_id):
             raise errors.not_found("item")
+        stamp = now()
         names = {"#version": "version", "#updated_at": "updated_at"}
         values = {":expected": value(expected), ":next": value(expected + 1),
-                  ":now": value(now())}  # fmt: skip
+                  ":now": value(stamp)}  # fmt: skip
         sets = ["#version = :next", "#updated_at = :now"]
         removes = []
         for index, (field, new) in enumerate(sorted(changes.items())):
@@ -94,6 +101,8 @@ class Catalog:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
+            if _own_write(error, lambda stored: _applied(stored, expected + 1, stamp, changes)):
+                return view(from_item(error.response["Item"]))
             raise self._condition_error(error) from None
         return view(from_item(result["Attributes"]))
 
@@ -110,7 +119,9 @@ class Catalog:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            raise self._condition_error(error) from None
+            # Gone after a retry: the first attempt deleted it, and its answer was lost.
+            if not (_condition_failed(error) and _retried(error) and "Item" not in error.response):
+                raise self._condition_error(error) from None
 
     @staticmethod
     def _condition_error(error: ClientError) -> Exception:
@@ -120,3 +131,25 @@ class Catalog:
         return (
             errors.precondition_failed() if error.response.get("Item") else errors.not_found("item")
         )
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
+def _retried(error: ClientError) -> bool:
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
+
+
+def _own_write(error: ClientError, ours: Callable[[dict[str, Any]], bool]) -> bool:
+    """A condition that failed because this request's own first attempt succeeded and its
+    answer was lost, so botocore tried again: the record DynamoDB returns
+    (ReturnValuesOnConditionCheckFailure) is exactly what this request wrote."""
+    stored = error.response.get("Item")
+    return _condition_failed(error) and stored is not None and ours(from_item(stored))
+
+
+def _applied(stored: dict[str, Any], version: int, stamp: str, changes: dict[str, Any]) -> bool:
+    if stored.get("version") != version or stored.get("updated_at") != stamp:
+        return False
+    return all(stored.get(field) == new for field, new in changes.items())

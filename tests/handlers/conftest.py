@@ -19,6 +19,7 @@ import botocore.client
 import pytest
 from moto import mock_aws
 
+from offline import atomic_writes
 from template_gen.spec import SPEC
 from template_gen.template import build_template
 
@@ -101,6 +102,8 @@ def stack() -> Iterator[dict[str, ModuleType]]:
         for key, value in stack_environment().items():
             patch.setenv(key, value)
         with mock_aws():
+            # DynamoDB's own semantics that moto lacks: atomic conditions, transaction tokens.
+            atomic_writes.install()
             create_tables()
             boto3.client("s3", region_name=REGION).create_bucket(Bucket=os.environ["ASSETS_BUCKET"])
             boto3.client("ssm", region_name=REGION).put_parameter(

@@ -71,6 +71,68 @@ def failing(service: str, operation: str, status: int, code: str) -> Iterator[li
         events.unregister(f"before-send.{service}.{operation}", answer)
 
 
+@contextmanager
+def losing_first_answer(operation: str) -> Iterator[list[str]]:
+    """The first `operation` reaches DynamoDB and is applied, but its answer is lost (a 500
+    instead), so botocore sends it again: what a dropped connection does on AWS."""
+    lost: list[str] = []
+    emulate = BotocoreStubber.__call__
+
+    def apply_then_lose(self: BotocoreStubber, event_name: str, request: Any, **kw: Any) -> Any:
+        answer = emulate(self, event_name, request, **kw)
+        if event_name.endswith(f".dynamodb.{operation}") and not lost:
+            lost.append(operation)
+            body = json.dumps({"__type": "InternalServerError", "message": "lost"}).encode()
+            return AWSResponse(request.url, 500, {"x-amzn-requestid": "lost"}, _Body(body))
+        return answer
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BotocoreStubber, "__call__", apply_then_lose)
+        yield lost
+
+
+def test_a_retried_create_answers_its_own_success(invoke: Invoke) -> None:
+    me = new_user()
+    with losing_first_answer("PutItem") as lost:
+        reply = call(invoke, "POST", "/items", me, body={"name": "Once"})
+    assert lost and reply.status == 201, reply.text
+    assert [i["name"] for i in call(invoke, "GET", "/items", me).json["items"]] == ["Once"]
+
+
+def test_a_retried_update_answers_its_own_success_not_412(invoke: Invoke) -> None:
+    me = new_user()
+    item = create_item(invoke, me)
+    path = f"/items/{item['id']}"
+    with losing_first_answer("UpdateItem") as lost:
+        reply = call(invoke, "PATCH", path, me, body={"name": "New"}, headers={"if-match": '"1"'})
+    assert lost and reply.status == 200, reply.text
+    assert reply.json["version"] == 2 and reply.json["name"] == "New"
+    assert call(invoke, "GET", path, me).json["version"] == 2  # written once
+    # A condition that really fails still answers 412.
+    stale = call(invoke, "PATCH", path, me, body={"name": "x"}, headers={"if-match": '"1"'})
+    assert_error(stale, 412, "precondition_failed")
+
+
+def test_a_retried_delete_answers_its_own_success_not_404(invoke: Invoke) -> None:
+    me = new_user()
+    item = create_item(invoke, me)
+    path = f"/items/{item['id']}"
+    with losing_first_answer("DeleteItem") as lost:
+        reply = call(invoke, "DELETE", path, me, headers={"if-match": '"1"'})
+    assert lost and reply.status == 204, reply.text
+    assert_error(call(invoke, "DELETE", path, me, headers={"if-match": '"1"'}), 404)
+
+
+def test_a_retried_transaction_is_applied_once(invoke: Invoke) -> None:
+    """botocore keeps the transaction's ClientRequestToken across its retries, and DynamoDB
+    answers a repeat with the first call's success (the emulator's DynamoDB too)."""
+    me = new_user()
+    with losing_first_answer("TransactWriteItems") as lost:
+        reply = call(invoke, "POST", "/users", me,
+                     body={"email": f"{me}@example.com", "name": "A"})  # fmt: skip
+    assert lost and reply.status == 201, reply.text
+
+
 def test_dynamodb_throttling_gives_503_after_the_retries(
     invoke: Invoke, backoffs: list[float]
 ) -> None:
