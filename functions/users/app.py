@@ -55,7 +55,9 @@ def list_users() -> Response:
 def get_user(user_id: str) -> Response:
     caller = http.caller(app)
     profile = profiles.get(user_id)
-    return http.respond(200, view(profile, caller), etag=profile["version"])
+    # Another user's version stays private, like the rest of their profile's private fields.
+    etag = profile["version"] if user_id == caller else None
+    return http.respond(200, view(profile, caller), etag=etag)
 
 
 @app.patch("/users/<user_id>")

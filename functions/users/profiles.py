@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from backend_kit import errors
 from backend_kit.aws import error_code
+from backend_kit.http import is_subject
 from backend_kit.records import from_item, now, to_item, value
 
 LISTING = "profile"  # every profile is in the listing index under this partition
@@ -74,6 +75,8 @@ class Profiles:
         }
 
     def get(self, user_id: str) -> dict[str, Any]:
+        if not is_subject(user_id):  # no profile has such an id: nothing to look up
+            raise errors.not_found("user")
         item = self.dynamodb.get_item(TableName=self.table, Key=profile_key(user_id)).get("Item")
         if item is None:
             raise errors.not_found("user")

@@ -228,3 +228,35 @@ def test_unknown_route_and_binary_body_get_the_contract(invoke: Invoke) -> None:
         headers={"content-type": "application/json"},
     )
     assert_error(binary, 400, "malformed_request")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "\ud800"), ("description", "ok\udfff"), ("tags", ["fine", "\ud83d"])],
+)
+def test_a_lone_surrogate_is_a_400_naming_the_field(
+    invoke: Invoke, field: str, value: object
+) -> None:
+    body = {"name": "Lamp", field: value}
+    details = assert_error(call(invoke, "POST", "/items", new_user(), body=body), 400)["details"]
+    assert list(details) == [field] and "lone surrogates" in details[field]
+
+
+def test_a_patch_with_a_lone_surrogate_is_400_and_changes_nothing(invoke: Invoke) -> None:
+    me = new_user()
+    item = create_item(invoke, me)
+    path = f"/items/{item['id']}"
+    bad = call(invoke, "PATCH", path, me, body={"name": "\ud800"}, headers={"if-match": '"1"'})
+    assert set(assert_error(bad, 400)["details"]) == {"name"}
+    assert call(invoke, "GET", path, me).json["version"] == 1
+
+
+def test_if_match_compares_strongly(invoke: Invoke) -> None:
+    """RFC 9110 13.1.1: If-Match uses the strong comparison, so a weak tag never matches."""
+    me = new_user()
+    item = create_item(invoke, me)
+    path = f"/items/{item['id']}"
+    weak = call(invoke, "PATCH", path, me, body={"name": "x"}, headers={"if-match": 'W/"1"'})
+    assert_error(weak, 412, "precondition_failed")
+    strong = call(invoke, "PATCH", path, me, body={"name": "x"}, headers={"if-match": '"1"'})
+    assert strong.status == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 from tests.handlers.conftest import Invoke, new_user
 from tests.handlers.helpers import assert_error, call, register
 
@@ -168,3 +170,41 @@ def test_body_limits(invoke: Invoke) -> None:
         invoke, "POST", "/users", me, raw_body="{nope", headers={"content-type": "application/json"}
     )
     assert_error(broken, 400, "malformed_request")
+
+
+def test_a_lone_surrogate_is_a_400_naming_the_field_before_any_aws_call(
+    invoke: Invoke, aws_calls: collections.Counter
+) -> None:
+    """JSON's "\\ud800" decodes to half a UTF-16 pair, which no UTF-8 encodes and DynamoDB
+    refuses: it used to reach DynamoDB and end in a 500 after three retries."""
+    me = new_user()
+    aws_calls.clear()
+    reply = call(invoke, "POST", "/users", me, body={"email": f"{me}@example.com",
+                                                     "name": "A\ud800"})  # fmt: skip
+    assert assert_error(reply, 400)["details"] == {
+        "name": "must be valid Unicode, without lone surrogates"
+    }
+    assert not [c for c in aws_calls if c[0] == "dynamodb"]
+    # An unknown field named with one is named back without breaking the answer.
+    odd = call(invoke, "POST", "/users", me, body={"email": "a@example.com", "name": "A",
+                                                    "\udc00x": 1})  # fmt: skip
+    assert list(assert_error(odd, 400)["details"]) == ["?x"]
+
+
+def test_another_users_version_is_not_revealed(invoke: Invoke) -> None:
+    me, other = new_user(), new_user()
+    register(invoke, me)
+    register(invoke, other)
+    mine = call(invoke, "GET", f"/users/{me}", me)
+    assert mine.headers["etag"] == '"1"'
+    theirs = call(invoke, "GET", f"/users/{me}", other)
+    assert theirs.status == 200 and "etag" not in theirs.headers
+    assert "version" not in theirs.json
+
+
+def test_a_user_id_no_token_can_carry_is_404_without_a_lookup(
+    invoke: Invoke, aws_calls: collections.Counter
+) -> None:
+    aws_calls.clear()
+    assert_error(call(invoke, "GET", f"/users/{'x' * 129}", new_user()), 404, "not_found")
+    assert not aws_calls

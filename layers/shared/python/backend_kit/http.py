@@ -88,17 +88,19 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict, Any], dict]:
     return handler
 
 
+def is_subject(value: str) -> bool:
+    """What a caller's id can be: 1 to 128 printable characters (no control characters, no
+    lone surrogates)."""
+    return 0 < len(value) <= MAX_SUBJECT and value.isprintable()
+
+
 def caller(app: APIGatewayHttpResolver) -> str:
     """The token's subject, as the JWT authorizer passed it through. Never from the body."""
     context = app.current_event.get("requestContext") or {}
     claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
     subject = claims.get("sub")
     # The authorizer verified the token; this only keeps odd subjects out of table keys.
-    if (
-        not isinstance(subject, str)
-        or not 0 < len(subject) <= MAX_SUBJECT
-        or not subject.isprintable()
-    ):
+    if not isinstance(subject, str) or not is_subject(subject):
         raise errors.unauthorized()
     logger.append_keys(caller=subject)
     return subject
@@ -136,13 +138,18 @@ def json_body(app: APIGatewayHttpResolver, schema: Schema, *, partial: bool = Fa
 
 
 def expected_version(app: APIGatewayHttpResolver) -> int:
-    """The version in If-Match (`"3"`, `W/"3"` or `3`); 428 without it."""
+    """The version in If-Match (`"3"`, or `3`); 428 without it. If-Match compares strongly,
+    so a weak tag (`W/"3"`) never matches: 412 (RFC 9110, 13.1.1)."""
     value = header(app, "if-match")
     if value is None:
         raise errors.precondition_required()
-    text = value.strip().removeprefix("W/").strip('"')
+    text = value.strip()
+    weak = text.startswith("W/")
+    text = text.removeprefix("W/").strip('"')
     if not text.isascii() or not text.isdigit() or len(text) > 18:
         raise errors.invalid({"If-Match": 'must be the resource\'s version, e.g. "3"'})
+    if weak:
+        raise errors.precondition_failed()
     return int(text)
 
 

@@ -23,6 +23,16 @@ def _has_control(value: str, allowed: frozenset[str] = frozenset()) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
 
 
+def _has_surrogate(value: str) -> bool:
+    """A lone UTF-16 half (JSON's "\ud800"): no UTF-8 encodes it, and DynamoDB refuses it."""
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def shown(name: str) -> str:
+    """A field name as an error can print it, whatever the client sent."""
+    return name.encode("utf-8", "replace").decode("utf-8")[:100]
+
+
 def text(min_length: int, max_length: int, multiline: bool = False) -> Rule:
     def rule(value: Any) -> str:
         if not isinstance(value, str):
@@ -31,6 +41,8 @@ def text(min_length: int, max_length: int, multiline: bool = False) -> Rule:
             raise ValueError(f"must be {min_length} to {max_length} characters")
         if _has_control(value, MULTILINE if multiline else frozenset()):
             raise ValueError("must not contain control characters")
+        if _has_surrogate(value):
+            raise ValueError("must be valid Unicode, without lone surrogates")
         return value
 
     return rule
@@ -91,7 +103,7 @@ def validate(body: Any, schema: Schema, *, partial: bool = False) -> dict[str, A
     cleaned: dict[str, Any] = {}
     for name in body:
         if name not in schema:
-            details[str(name)[:100]] = "is not a known field"
+            details[shown(str(name))] = "is not a known field"
     for name, field in schema.items():
         if name not in body:
             if field.required and not partial:
