@@ -1,24 +1,51 @@
-"""The HTTP API's JWT authorizer, against the local user pool: the signature from the pool's
-JWKS, then issuer, audience (or client id), expiry and token use. Any failure is a 401."""
+"""The HTTP API's JWT authorizer, against the local user pool, checking what API Gateway
+checks (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html):
+the signature with a key of the issuer's JWKS (by `kid`), then `iss`, `aud` (or `client_id`
+when there is no `aud`), `exp`, `nbf` and `iat`, with joserfc's claims validation. A refusal
+is a 401 whose `www-authenticate` says why, as API Gateway's does.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from typing import Any
 
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 
 from offline.api import Authorizer
 
 ALGORITHMS = ["RS256"]
 
+# error_description per refused claim. API Gateway documents one wording, "the token does
+# not have a valid audience" (http-api-troubleshooting-jwt.html); the others follow it.
+DESCRIPTIONS = {
+    "aud": "the token does not have a valid audience",
+    "client_id": "the token does not have a valid audience",
+    "iss": "the token does not have a valid issuer",
+    "exp": "the token has expired",
+    "nbf": "the token is not valid yet",
+    "iat": "the token was issued in the future",
+}
+
 
 class Unauthorized(Exception):
-    pass
+    """A 401; `description` is None when no token was sent at all."""
+
+    def __init__(self, description: str | None) -> None:
+        super().__init__(description or "no token")
+        self.description = description
+
+    @property
+    def challenge(self) -> str:
+        """The `www-authenticate` value, in API Gateway's form
+        (`Bearer scope="" error="invalid_token" error_description="..."`); a request without
+        a token gets the bare scheme, as RFC 6750 section 3.1 asks."""
+        if self.description is None:
+            return "Bearer"
+        return f'Bearer scope="" error="invalid_token" error_description="{self.description}"'
 
 
 def fetch_jwks(endpoint_url: str, issuer: str) -> KeySet:
@@ -36,23 +63,32 @@ class JwtVerifier:
         self.authorizer = authorizer
         self.keys = keys
 
+    def registry(self, claims: dict[str, Any]) -> jwt.JWTClaimsRegistry:
+        # "API Gateway validates client_id only if aud is not present."
+        audience = "aud" if "aud" in claims else "client_id"
+        return jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": self.authorizer.issuer},
+            exp={"essential": True},
+            **{audience: {"essential": True, "values": list(self.authorizer.audience)}},
+        )
+
     def verify(self, header_value: str | None) -> dict[str, Any]:
         if not header_value:
-            raise Unauthorized("no token")
+            raise Unauthorized(None)
         token = header_value.removeprefix("Bearer ").strip()
         try:
-            claims = jwt.decode(token, self.keys, algorithms=ALGORITHMS).claims
-        except (JoseError, ValueError, TypeError) as error:
-            raise Unauthorized(f"bad token: {error}") from None
-        if claims.get("iss") != self.authorizer.issuer:
-            raise Unauthorized("issuer")
-        exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or exp <= time.time():
-            raise Unauthorized("expired")
-        use = claims.get("token_use")
-        audience = claims.get("client_id") if use == "access" else claims.get("aud")
-        if use not in ("access", "id") or audience not in self.authorizer.audience:
-            raise Unauthorized("audience")
+            claims = dict(jwt.decode(token, self.keys, algorithms=ALGORITHMS).claims)
+        except (JoseError, ValueError, TypeError):
+            raise Unauthorized("the token could not be verified") from None
+        try:
+            self.registry(claims).validate(claims)  # nbf and iat too, whenever present
+        except ExpiredTokenError:
+            raise Unauthorized(DESCRIPTIONS["exp"]) from None
+        except ClaimError as error:
+            claim = str(getattr(error, "claim", "") or "").split(",")[0]
+            raise Unauthorized(
+                DESCRIPTIONS.get(claim, f"the token has an invalid {claim}")
+            ) from None
         return claims
 
 

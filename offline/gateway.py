@@ -7,6 +7,7 @@ import json
 import sys
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -18,7 +19,6 @@ from offline.payload import HttpRequest, HttpResponse, build_event, gateway_erro
 # HTTP API quotas: the request payload, and how long an integration may take.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 INTEGRATION_TIMEOUT_S = 30
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 class Gateway:
@@ -54,8 +54,10 @@ class Gateway:
                 claims = as_passed_through(
                     verifier.verify(_header(request, verifier.authorizer.identity_header))
                 )
-            except Unauthorized:
-                return self._cors(gateway_error(401, "Unauthorized"), origin), route.key
+            except Unauthorized as refused:
+                response = gateway_error(401, "Unauthorized")
+                response.headers.append(("www-authenticate", refused.challenge))
+                return self._cors(response, origin), route.key
         event = build_event(request, route.key, path_parameters, claims, self.api_id)
         function = self.functions.by_logical_id[route.function]
         timeout = min(INTEGRATION_TIMEOUT_S, function.config.timeout_s + 1)
@@ -89,6 +91,11 @@ class Gateway:
             response.append(("access-control-allow-credentials", "true"))
         return HttpResponse(204, response, b"")
 
+    def cors(self, response: HttpResponse, request_headers: list[tuple[str, str]]) -> HttpResponse:
+        """CORS headers on an answer the gateway gives before routing (413, 400)."""
+        origins = [v for k, v in request_headers if k.lower() == "origin"]
+        return self._cors(response, origins[0] if origins else None)
+
     def _cors(self, response: HttpResponse, origin: str | None) -> HttpResponse:
         cors = self.api.cors
         if cors and cors.allows(origin):
@@ -114,6 +121,48 @@ class Listener(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class BadRequest(Exception):
+    """A request API Gateway answers 400 before any route: a bad length or chunked body."""
+
+
+def read_body(headers: Any, stream: Any) -> bytes:
+    """The body by Content-Length or by chunks (RFC 9112 7.1), never past the payload quota
+    (raises PayloadTooLarge) and never waiting on a length that cannot be."""
+    if "chunked" in (headers.get("transfer-encoding") or "").lower():
+        return _read_chunks(stream)
+    raw = (headers.get("content-length") or "0").strip()
+    if not raw.isascii() or not raw.isdigit():
+        raise BadRequest(f"Content-Length {raw[:20]!r} is not a length")
+    length = int(raw)
+    if length > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge
+    return stream.read(length) if length else b""
+
+
+class PayloadTooLarge(Exception):
+    pass
+
+
+def _read_chunks(stream: Any) -> bytes:
+    body = bytearray()
+    while True:
+        line = stream.readline(1024).split(b";", 1)[0].strip()
+        try:
+            size = int(line, 16)
+        except ValueError:
+            raise BadRequest("a chunk size is not hexadecimal") from None
+        if size < 0:
+            raise BadRequest("a chunk size is negative")
+        if size == 0:
+            while stream.readline(1024).strip():  # trailer fields, then the blank line
+                pass
+            return bytes(body)
+        if len(body) + size > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLarge
+        body += stream.read(size)
+        stream.readline(1024)  # the CRLF after the chunk
+
+
 def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -122,11 +171,25 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         # client's delayed ACK of the headers, about 40 ms on every keep-alive request.
         disable_nagle_algorithm = True
 
+        def __getattr__(self, name: str) -> Any:
+            # Any method reaches the router, which answers what no route serves with API
+            # Gateway's 404 JSON; http.server would answer 501 in HTML.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
         def _serve(self) -> None:
             started = time.monotonic()
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_PAYLOAD_BYTES:
-                self._send(gateway_error(413, "Request Entity Too Large"))
+            headers = list(self.headers.items())
+            try:
+                body = read_body(self.headers, self.rfile)
+            except PayloadTooLarge:
+                self._drain()
+                self.close_connection = True
+                self._send(gateway.cors(gateway_error(413, "Request Entity Too Large"), headers))
+                return
+            except BadRequest:
+                self._send(gateway.cors(gateway_error(400, "Bad Request"), headers))
                 self.close_connection = True
                 return
             path, _, query = self.path.partition("?")
@@ -134,8 +197,8 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 method=self.command,
                 raw_path=path,
                 raw_query=query,
-                headers=list(self.headers.items()),
-                body=self.rfile.read(length) if length else b"",
+                headers=headers,
+                body=body,
                 source_ip=self.client_address[0],
                 host=self.headers.get("host", f"{host}:{port}"),
             )
@@ -151,6 +214,31 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 }
             )
 
+        def _drain(self) -> None:
+            """Read what the client declared, up to twice the quota, so that it hears the 413
+            rather than a reset while it is still sending."""
+            raw = self.headers.get("content-length") or "0"
+            left = min(int(raw), 2 * MAX_PAYLOAD_BYTES) if raw.strip().isdigit() else 0
+            while left > 0:
+                read = self.rfile.read(min(left, 1 << 20))
+                if not read:
+                    return
+                left -= len(read)
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """http.server's own refusals (a malformed request line, headers too long) in
+            API Gateway's JSON instead of HTML."""
+            self.close_connection = True
+            # A request line too malformed to parse leaves HTTP/0.9, which has no status line.
+            self.request_version = "HTTP/1.1"
+            try:
+                phrase = HTTPStatus(code).phrase
+            except ValueError:
+                phrase = "Error"
+            self._send(gateway_error(code, phrase))
+
         def _send(self, response: HttpResponse) -> None:
             self.send_response(response.status)
             names = {name.lower() for name, _ in response.headers}
@@ -158,6 +246,8 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 self.send_header(name, value)
             if "content-length" not in names:
                 self.send_header("content-length", str(len(response.body)))
+            if self.close_connection:
+                self.send_header("connection", "close")
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(response.body)
@@ -165,8 +255,6 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the JSON access log above replaces the default lines
 
-    for method in METHODS:
-        setattr(Handler, f"do_{method}", Handler._serve)
     server = Listener((host, port), Handler)
     server.daemon_threads = True
     return server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -301,3 +302,73 @@ def test_parallel_patches_with_one_if_match_give_exactly_one_200(
         assert statuses == [200] + [412] * 19, (round_, statuses)
         after = local.request("GET", path, token=alice).json
         assert after["version"] == version + 1
+
+
+def raw(
+    local: LocalStack, request: bytes, timeout_s: float = 3
+) -> tuple[int, dict[str, str], bytes]:
+    """One request as bytes on a fresh connection; the answer within `timeout_s`."""
+    host, port = local.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout_s) as connection:
+        connection.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = connection.recv(65536)
+            assert chunk, f"the gateway closed the connection after {received!r}"
+            received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        while len(body) < int(headers.get("content-length", 0)):
+            chunk = connection.recv(65536)
+            assert chunk, "the gateway closed the connection mid-body"
+            body += chunk
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_the_gateway_refuses_bad_lengths_at_once_in_json(local: LocalStack) -> None:
+    for length in (b"abc", b"-1"):
+        status, headers, body = raw(
+            local, b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n"
+        )
+        assert status == 400 and json.loads(body) == {"message": "Bad Request"}, length
+        assert headers["content-type"] == "application/json"
+    status, _, body = raw(local, b"NOT A REQUEST\r\n\r\n")
+    assert status == 400 and json.loads(body) == {"message": "Bad Request"}
+
+
+def test_a_chunked_body_is_decoded(local: LocalStack, alice: str) -> None:
+    document = json.dumps({"name": "Chunked"}).encode()
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (document[:7], document[7:]))
+    status, _, body = raw(
+        local,
+        b"POST /items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice.encode()
+        + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunks + b"0\r\n\r\n",
+    )  # fmt: skip
+    assert status == 201 and json.loads(body)["name"] == "Chunked"
+
+
+def test_an_unknown_method_is_api_gateways_404_in_json(local: LocalStack) -> None:
+    for method in (b"TRACE", b"PROPFIND"):
+        status, _, body = raw(local, method + b" /items HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 404 and json.loads(body) == {"message": "Not Found"}, method
+
+
+def test_the_gateways_own_errors_carry_cors_for_an_allowed_origin(local: LocalStack) -> None:
+    origin = {"origin": "http://localhost:5173"}
+    too_big = local.request("POST", "/items", raw=b"x" * (10 * 1024 * 1024 + 1), headers=origin)
+    assert too_big.status == 413
+    assert too_big.headers["access-control-allow-origin"] == "http://localhost:5173"
+    for path in ("/items", "/nowhere"):
+        reply = local.request("GET", path, headers=origin)
+        assert reply.status in (401, 404)
+        assert reply.headers["access-control-allow-origin"] == "http://localhost:5173", path
+    foreign = local.request("GET", "/items", headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in foreign.headers
+
+
+def test_a_401_says_why_in_www_authenticate(local: LocalStack) -> None:
+    assert local.request("GET", "/items").headers["www-authenticate"] == "Bearer"
+    garbage = local.request("GET", "/items", token="garbage").headers["www-authenticate"]
+    assert garbage.startswith('Bearer scope="" error="invalid_token" error_description=')
