@@ -75,6 +75,7 @@ def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return call_action(self)
 
     call_action_atomically._offline = True  # type: ignore[attr-defined]
+    call_action_atomically.__wrapped__ = call_action  # type: ignore[attr-defined]
     return call_action_atomically
 
 

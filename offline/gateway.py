@@ -21,15 +21,35 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 INTEGRATION_TIMEOUT_S = 30
 
 
+# Served by the local gateway only, beside the API: the description build/openapi.json.
+OPENAPI_PATH = "/openapi.json"
+
+
 class Gateway:
     def __init__(
-        self, api: HttpApi, verifiers: dict[str, JwtVerifier], functions: Functions, api_id: str
+        self,
+        api: HttpApi,
+        verifiers: dict[str, JwtVerifier],
+        functions: Functions,
+        api_id: str,
+        openapi: dict[str, Any] | None = None,
     ) -> None:
         self.api = api
         self.verifiers = verifiers
         self.functions = functions
         self.api_id = api_id
+        self.openapi = openapi
         self._log_lock = threading.Lock()
+
+    def description(self, request: HttpRequest) -> HttpResponse:
+        """build/openapi.json, with this gateway as its first server, for any OpenAPI client."""
+        document = dict(self.openapi or {})
+        document["servers"] = [
+            {"url": f"http://{request.host}", "description": "this make local"},
+            *document.get("servers", [])[1:],
+        ]
+        body = json.dumps(document, indent=2, sort_keys=True).encode()
+        return HttpResponse(200, [("content-type", "application/json")], body)
 
     def handle(self, request: HttpRequest) -> tuple[HttpResponse, str]:
         """The response, and the route key (for the access log)."""
@@ -43,6 +63,8 @@ class Gateway:
             and _header(request, "access-control-request-method")
         ):
             return self._preflight(request, origin), "OPTIONS (CORS)"
+        if self.openapi and request.method == "GET" and path == OPENAPI_PATH:
+            return self._cors(self.description(request), origin), f"GET {OPENAPI_PATH}"
         found = self.api.find(request.method, path)
         if found is None:
             return self._cors(gateway_error(404, "Not Found"), origin), "-"

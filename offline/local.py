@@ -80,7 +80,9 @@ def start(
             f" CORS origins: {', '.join(api.cors.origins) if api.cors else 'none'}"
         )
     api_id = stack.physical_ids["HttpApi"]
-    return Running(stack, functions, Gateway(api, verifiers, functions, api_id))
+    description = build / "openapi.json"
+    openapi = json.loads(description.read_text()) if description.is_file() else None
+    return Running(stack, functions, Gateway(api, verifiers, functions, api_id, openapi))
 
 
 def write_state(running: Running, port: int) -> None:

@@ -1,7 +1,8 @@
 """Command line: `python -m template_gen [render|expand|diagram]`.
 
 render   writes build/template.yaml, pointing CodeUri/ContentUri at the built zips listed
-         in build/manifest.json when it exists, else at the source folders
+         in build/manifest.json when it exists, else at the source folders, and
+         build/openapi.json, the API's description
 expand   writes build/template.expanded.json, the offline SAM expansion used by the linters
 diagram  prints the architecture diagram; --check/--write compare or update README.md
 """
@@ -15,10 +16,11 @@ import os
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from artifacts.files import write_if_changed
 from template_gen.diagram import README_BEGIN, README_END, mermaid, replace_block
-from template_gen.model import UNBUILT
+from template_gen.model import UNBUILT, Spec
 from template_gen.spec import SPEC
 from template_gen.validate import SpecError, check_sources, validate_spec
 
@@ -59,6 +61,7 @@ def render(out: Path) -> None:
         }
     stamp = out.with_name(f".{out.name}.inputs")
     inputs = render_inputs(artifacts, build_version)
+    write_openapi(out.with_name("openapi.json"))
     if out.is_file() and stamp.is_file() and stamp.read_text() == inputs:
         print(f"  template cached: {out.parent.name}/{out.name}")
         return
@@ -67,6 +70,41 @@ def render(out: Path) -> None:
     changed = write_if_changed(out, render_yaml(SPEC, artifacts, build_version))
     write_if_changed(stamp, inputs)
     print(f"  template {'rendered' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
+
+
+def load_bodies(spec: Spec, root: Path) -> dict[str, dict[str, Any]]:
+    """Each route's request body schema, from the fields module its function declares: the
+    same field rules the handler validates with, imported as Lambda would (the shared layer
+    on the path), without the handler itself."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    shared = str(root / "layers" / "shared" / "python")
+    sys.path.insert(0, shared)
+    try:
+        from backend_kit.validation import body_schema
+
+        bodies: dict[str, dict[str, Any]] = {}
+        for function in spec.functions:
+            if not function.fields:
+                continue
+            path = root / function.source / f"{function.fields}.py"
+            module_spec = spec_from_file_location(f"fields_of_{function.name}", path)
+            assert module_spec and module_spec.loader
+            module = module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+            for key, (schema, partial) in module.BODIES.items():
+                bodies[key] = body_schema(schema, partial=partial)
+        return bodies
+    finally:
+        sys.path.remove(shared)
+
+
+def write_openapi(out: Path) -> None:
+    from template_gen.openapi import document
+
+    text = json.dumps(document(SPEC, load_bodies(SPEC, ROOT)), indent=2, sort_keys=True) + "\n"
+    changed = write_if_changed(out, text)
+    print(f"  openapi {'written' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
 
 
 def write_expansion(template: Path, out: Path) -> None:

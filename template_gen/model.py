@@ -119,6 +119,9 @@ class Function:
     reports_build_version: bool = False
     # Names of the spec's layers the function loads; None loads every layer.
     layers: tuple[str, ...] | None = None
+    # The module of the function's folder whose BODIES maps each route key that takes a body
+    # to (field schema, partial): build/openapi.json describes the bodies from it.
+    fields: str = ""
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ SPEC = Spec(
                 writes(USERS.name, only=("dynamodb:DeleteItem", "dynamodb:PutItem")),
                 reads(CURSOR_KEY.name),
             ),
+            fields="profile_fields",
             description="User profiles with unique emails",
         ),
         Function(
@@ -111,6 +112,7 @@ SPEC = Spec(
                 writes(ASSETS.name, prefix="items/"),
                 reads(CURSOR_KEY.name),
             ),
+            fields="item_fields",
             description="Items owned by the caller, with attachment uploads",
         ),
     ),

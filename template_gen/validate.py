@@ -62,6 +62,11 @@ def check_sources(spec: Spec, root: Path) -> None:
                 f"function '{function.name}': handler module '{function.source}/{module}'"
                 " does not exist"
             )
+        if function.fields and not (root / function.source / f"{function.fields}.py").is_file():
+            problems.append(
+                f"function '{function.name}': fields module '{function.source}/"
+                f"{function.fields}.py' does not exist"
+            )
     for layer in spec.layers:
         if not (root / layer.source).is_dir():
             problems.append(f"layer '{layer.name}': folder '{layer.source}' does not exist")

@@ -7,16 +7,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
+from profile_fields import CHANGES, REGISTRATION
 from profiles import PRIVATE, PUBLIC, Profiles
 
 from backend_kit import errors, http
 from backend_kit.aws import client
 from backend_kit.cursors import Cursors
 from backend_kit.secrets import signing_key
-from backend_kit.validation import Field, email, text
-
-REGISTRATION = {"email": Field(email, required=True), "name": Field(text(1, 200), required=True)}
-CHANGES = {"email": Field(email), "name": Field(text(1, 200))}
 
 app = http.create_app()
 profiles = Profiles(client("dynamodb"), os.environ["USERS_TABLE"])

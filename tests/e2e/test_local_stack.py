@@ -372,3 +372,13 @@ def test_a_401_says_why_in_www_authenticate(local: LocalStack) -> None:
     assert local.request("GET", "/items").headers["www-authenticate"] == "Bearer"
     garbage = local.request("GET", "/items", token="garbage").headers["www-authenticate"]
     assert garbage.startswith('Bearer scope="" error="invalid_token" error_description=')
+
+
+def test_the_openapi_document_is_served_with_this_stack_as_its_server(local: LocalStack) -> None:
+    reply = local.request("GET", "/openapi.json", headers={"origin": "http://localhost:5173"})
+    assert reply.status == 200 and reply.headers["content-type"] == "application/json"
+    document = reply.json
+    assert document["openapi"].startswith("3.1")
+    assert document["servers"][0]["url"] == local.url
+    assert "/items/{id}" in document["paths"]
+    assert reply.headers["access-control-allow-origin"] == "http://localhost:5173"

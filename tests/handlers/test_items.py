@@ -167,7 +167,11 @@ def test_attachment_is_a_presigned_post_under_the_items_prefix(invoke: Invoke) -
         me,
         body={"filename": "a", "content_type": "not a type", "size": 0},
     )
-    assert set(assert_error(bad, 400)["details"]) == {"size"}
+    details = assert_error(bad, 400)["details"]
+    assert details == {
+        "content_type": "must be a media type such as image/png",
+        "size": f"must be at least 1 and below {100 * 1024 * 1024 + 1}",
+    }
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-5"])

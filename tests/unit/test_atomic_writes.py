@@ -43,7 +43,10 @@ def slow_conditions(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         return parser
 
     monkeypatch.setattr(models, "create_condition_expression_parser", slow_parser)
-    monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action)  # restored after
+    # moto's own dispatch, whether or not another test installed the lock in this process;
+    # restored after the test.
+    moto_alone = getattr(DynamoHandler.call_action, "__wrapped__", DynamoHandler.call_action)
+    monkeypatch.setattr(DynamoHandler, "call_action", moto_alone)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()

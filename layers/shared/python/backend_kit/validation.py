@@ -1,5 +1,6 @@
 """Field rules as data. A schema maps each field to a rule; validating collects a message
-for every bad field, so `details` names them all at once."""
+for every bad field, so `details` names them all at once. Each rule also states, as JSON
+Schema, exactly the values it accepts: build/openapi.json is made from them."""
 
 from __future__ import annotations
 
@@ -11,12 +12,28 @@ from typing import Any
 
 from backend_kit.errors import invalid
 
-Rule = Callable[[Any], Any]  # returns the cleaned value or raises ValueError(message)
+
+@dataclass(frozen=True)
+class Rule:
+    """`check` returns the cleaned value or raises ValueError(message); `schema` is the JSON
+    Schema of the values it accepts."""
+
+    check: Callable[[Any], Any]
+    schema: Mapping[str, Any]
+
+    def __call__(self, value: Any) -> Any:
+        return self.check(value)
+
 
 EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 MULTILINE = frozenset("\n\r\t")
+# What text() refuses, as JSON Schema patterns: a control character (Unicode category Cc) or
+# a lone surrogate anywhere; multiline text may hold tabs and line breaks. Unanchored, so
+# that Python's and ECMA-262's regular expressions read them the same way.
+CONTROL = "[\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]"
+MULTILINE_CONTROL = "[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ud800-\\udfff]"
 
 
 def _has_control(value: str, allowed: frozenset[str] = frozenset()) -> bool:
@@ -33,7 +50,15 @@ def shown(name: str) -> str:
     return name.encode("utf-8", "replace").decode("utf-8")[:100]
 
 
-def text(min_length: int, max_length: int, multiline: bool = False) -> Rule:
+def text(
+    min_length: int,
+    max_length: int,
+    multiline: bool = False,
+    pattern: re.Pattern[str] | None = None,
+    meaning: str = "",
+) -> Rule:
+    """Text of a length; `pattern` (ASCII only) narrows it further, `meaning` says how."""
+
     def rule(value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError("must be a string")
@@ -43,9 +68,19 @@ def text(min_length: int, max_length: int, multiline: bool = False) -> Rule:
             raise ValueError("must not contain control characters")
         if _has_surrogate(value):
             raise ValueError("must be valid Unicode, without lone surrogates")
+        if pattern is not None and not pattern.fullmatch(value):
+            raise ValueError(meaning or f"must match {pattern.pattern}")
         return value
 
-    return rule
+    schema: dict[str, Any] = {
+        "type": "string",
+        "minLength": min_length,
+        "maxLength": max_length,
+        "not": {"pattern": MULTILINE_CONTROL if multiline else CONTROL},
+    }
+    if pattern is not None:
+        schema["pattern"] = pattern.pattern
+    return Rule(rule, schema)
 
 
 def integer(minimum: int, below: int) -> Rule:
@@ -56,7 +91,7 @@ def integer(minimum: int, below: int) -> Rule:
             raise ValueError(f"must be at least {minimum} and below {below}")
         return value
 
-    return rule
+    return Rule(rule, {"type": "integer", "minimum": minimum, "maximum": below - 1})
 
 
 def string_list(max_items: int, item: Rule) -> Rule:
@@ -73,15 +108,19 @@ def string_list(max_items: int, item: Rule) -> Rule:
                 raise ValueError(f"entry {index} {error}") from None
         return cleaned
 
-    return rule
+    return Rule(rule, {"type": "array", "maxItems": max_items, "items": dict(item.schema)})
 
 
-def email(value: Any) -> str:
+def _email(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
-    if len(value) > 254 or not EMAIL.match(value):
+    if len(value) > 254 or not EMAIL.fullmatch(value):
         raise ValueError("must be an email address")
     return value.lower()
+
+
+email = Rule(_email, {"type": "string", "maxLength": 254, "pattern": EMAIL.pattern,
+                      "not": {"pattern": CONTROL}})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,6 +131,26 @@ class Field:
 
 
 Schema = Mapping[str, Field]
+
+
+def body_schema(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    """The JSON Schema of the bodies validate() accepts, with the same `partial`."""
+    properties: dict[str, Any] = {}
+    for name, field in schema.items():
+        accepted = dict(field.rule.schema)
+        properties[name] = (
+            {"anyOf": [accepted, {"type": "null"}]} if field.nullable and partial else accepted
+        )
+    document: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if partial:
+        document["minProperties"] = 1
+    else:
+        document["required"] = [name for name, field in schema.items() if field.required]
+    return document
 
 
 def validate(body: Any, schema: Schema, *, partial: bool = False) -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""Each field rule's JSON Schema accepts exactly the values the rule accepts, so the OpenAPI
+document (made from the schemas) and the handlers (which run the rules) cannot disagree."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backend_kit.validation import Rule, body_schema, validate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fields(function: str, module: str) -> ModuleType:
+    path = ROOT / "functions" / function / f"{module}.py"
+    spec = importlib.util.spec_from_file_location(module, path)
+    assert spec and spec.loader
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[module] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+BODIES = {
+    **fields("items", "item_fields").BODIES,
+    **fields("users", "profile_fields").BODIES,
+}
+RULES = {
+    f"{route} {name}": field.rule
+    for route, (schema, _) in BODIES.items()
+    for name, field in schema.items()
+}
+# Every character, lone surrogates and control characters included.
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=260)
+VALUES = st.one_of(
+    ANY_TEXT,
+    st.text(st.sampled_from("abcAB09-._@/+ \t\n"), max_size=70),
+    st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.[a-z]{2,4}", fullmatch=True),
+    st.from_regex(r"[a-z]{1,10}/[a-z0-9.+-]{1,10}", fullmatch=True),
+    st.integers(min_value=-5, max_value=10**12 + 5),
+    st.lists(ANY_TEXT, max_size=22),
+    st.none(),
+    st.booleans(),
+)
+
+
+def accepts(rule: Rule, value: Any) -> bool:
+    try:
+        rule(value)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=VALUES)
+def test_a_rule_and_its_schema_accept_the_same_values(name: str, value: Any) -> None:
+    rule = RULES[name]
+    by_schema = jsonschema.Draft202012Validator(dict(rule.schema)).is_valid(value)
+    assert accepts(rule, value) == by_schema, (name, value)
+
+
+@pytest.mark.parametrize("route", sorted(BODIES))
+@settings(max_examples=100, deadline=None)
+@given(body=st.dictionaries(st.sampled_from(["name", "email", "tags", "size", "x"]), VALUES))
+def test_a_body_schema_accepts_the_bodies_validate_accepts(route: str, body: dict) -> None:
+    schema, partial = BODIES[route]
+    document = body_schema(schema, partial=partial)
+    try:
+        validate(body, schema, partial=partial)
+        valid = True
+    except Exception:
+        valid = False
+    assert jsonschema.Draft202012Validator(document).is_valid(body) == valid, (route, body)
