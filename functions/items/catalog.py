@@ -144,9 +144,15 @@ def _retried(error: ClientError) -> bool:
 def _own_write(error: ClientError, ours: Callable[[dict[str, Any]], bool]) -> bool:
     """A condition that failed because this request's own first attempt succeeded and its
     answer was lost, so botocore tried again: the record DynamoDB returns
-    (ReturnValuesOnConditionCheckFailure) is exactly what this request wrote."""
+    (ReturnValuesOnConditionCheckFailure) is exactly what this request wrote. A first attempt
+    that fails lost to someone else, even one who wrote the same fields in the same millisecond."""
     stored = error.response.get("Item")
-    return _condition_failed(error) and stored is not None and ours(from_item(stored))
+    return (
+        _condition_failed(error)
+        and _retried(error)
+        and stored is not None
+        and ours(from_item(stored))
+    )
 
 
 def _applied(stored: dict[str, Any], version: int, stamp: str, changes: dict[str, Any]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from types import ModuleType
@@ -69,6 +70,25 @@ def test_two_updates_with_the_same_if_match_give_one_200_and_one_412(invoke, con
         statuses = sorted(reply.status for reply in race(containers, event))
         assert statuses == [200, 412]
         assert call(invoke, "GET", f"/items/{item['id']}", me).json["version"] == 2
+
+
+def test_racing_identical_updates_in_one_millisecond_still_give_one_412(
+    invoke, containers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loser's stored record then equals what it would have written; only a retry can make
+    that record its own, so a first attempt that fails is a 412 however alike the two writes."""
+    me = new_user()
+    item = create_item(invoke, me)
+    monkeypatch.setattr(sys.modules["catalog"], "now", lambda: "2026-01-01T00:00:00.000Z")
+    event = http_event(
+        "PATCH",
+        "/items/{id}",
+        path=f"/items/{item['id']}",
+        caller=me,
+        body={"name": "raced"},
+        headers={"if-match": '"1"'},
+    )
+    assert sorted(reply.status for reply in race(containers, event)) == [200, 412]
 
 
 def test_two_creates_with_the_same_idempotency_key_make_one_item(invoke, containers) -> None:
