@@ -230,7 +230,8 @@ IF_MATCH = {
     "in": "header",
     "required": True,
     "description": 'The version from the ETag, `"3"`; compared strongly, so `W/"3"` never matches',
-    "schema": {"type": "string"},
+    # backend_kit.http.IF_MATCH, the handlers' own reading of it
+    "schema": {"type": "string", "pattern": '^(?:(?:W/)?"[0-9]{1,18}"|[0-9]{1,18})(?![\\s\\S])'},
 }
 PAGE = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},

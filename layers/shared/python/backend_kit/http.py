@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -137,20 +138,23 @@ def json_body(app: APIGatewayHttpResolver, schema: Schema, *, partial: bool = Fa
     return validate(body, schema, partial=partial)
 
 
+# An entity tag of a version (`"3"`, RFC 9110 8.8.3), or the bare number.
+IF_MATCH = re.compile(r'(W/)?"([0-9]{1,18})"|([0-9]{1,18})')
+
+
 def expected_version(app: APIGatewayHttpResolver) -> int:
-    """The version in If-Match (`"3"`, or `3`); 428 without it. If-Match compares strongly,
-    so a weak tag (`W/"3"`) never matches: 412 (RFC 9110, 13.1.1)."""
+    """The version in If-Match; 428 without it. If-Match compares strongly, so a weak tag
+    (`W/"3"`) never matches: 412 (RFC 9110, 13.1.1)."""
     value = header(app, "if-match")
     if value is None:
         raise errors.precondition_required()
-    text = value.strip()
-    weak = text.startswith("W/")
-    text = text.removeprefix("W/").strip('"')
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
+    found = IF_MATCH.fullmatch(value.strip())
+    if found is None:
         raise errors.invalid({"If-Match": 'must be the resource\'s version, e.g. "3"'})
+    weak, quoted, bare = found.groups()
     if weak:
         raise errors.precondition_failed()
-    return int(text)
+    return int(quoted or bare)
 
 
 def page_limit(app: APIGatewayHttpResolver) -> int:

@@ -29,11 +29,20 @@ EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 MULTILINE = frozenset("\n\r\t")
-# What text() refuses, as JSON Schema patterns: a control character (Unicode category Cc) or
-# a lone surrogate anywhere; multiline text may hold tabs and line breaks. Unanchored, so
-# that Python's and ECMA-262's regular expressions read them the same way.
-CONTROL = "[\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]"
-MULTILINE_CONTROL = "[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ud800-\\udfff]"
+# Where a JSON Schema pattern must end: `$` also matches before a final newline in Python's
+# regular expressions (not in ECMA-262's), and this lookahead means the end in both.
+END = "(?![\\s\\S])"
+# What text() accepts, as JSON Schema patterns: no control character (Unicode category Cc);
+# multiline text may hold tabs and line breaks. A lone surrogate is refused too, though no
+# pattern says so: it is no Unicode scalar value, so no I-JSON string holds one (RFC 7493),
+# and JSON Schema's strings are I-JSON's.
+ONE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*" + END
+MULTILINE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*" + END
+
+
+def whole(pattern: re.Pattern[str]) -> str:
+    """An anchored pattern as a JSON Schema pattern that matches the whole string only."""
+    return pattern.pattern.removesuffix("$") + END
 
 
 def _has_control(value: str, allowed: frozenset[str] = frozenset()) -> bool:
@@ -72,19 +81,18 @@ def text(
             raise ValueError(meaning or f"must match {pattern.pattern}")
         return value
 
-    schema: dict[str, Any] = {
-        "type": "string",
-        "minLength": min_length,
-        "maxLength": max_length,
-        "not": {"pattern": MULTILINE_CONTROL if multiline else CONTROL},
-    }
-    if pattern is not None:
-        schema["pattern"] = pattern.pattern
+    # A narrowing pattern (ASCII, anchored) excludes control characters itself.
+    allowed = whole(pattern) if pattern else MULTILINE_TEXT if multiline else ONE_LINE
+    schema = {"type": "string", "minLength": min_length, "maxLength": max_length,
+              "pattern": allowed}  # fmt: skip
     return Rule(rule, schema)
 
 
 def integer(minimum: int, below: int) -> Rule:
     def rule(value: Any) -> int:
+        # JSON has one number type: 3.0 is the integer 3, as JSON Schema's "integer" says.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be an integer")
         if not minimum <= value < below:
@@ -119,8 +127,7 @@ def _email(value: Any) -> str:
     return value.lower()
 
 
-email = Rule(_email, {"type": "string", "maxLength": 254, "pattern": EMAIL.pattern,
-                      "not": {"pattern": CONTROL}})  # fmt: skip
+email = Rule(_email, {"type": "string", "maxLength": 254, "pattern": whole(EMAIL)})
 
 
 @dataclass(frozen=True)
