@@ -123,8 +123,8 @@ def get_item(item_id: str) -> Response:
 @app.patch("/items/<item_id>")
 def update_item(item_id: str) -> Response:
     caller = http.caller(app)
-    expected = http.expected_version(app)
     changes = http.json_body(app, ITEM, partial=True)
+    expected = http.expected_version(app)
     item = catalog.update(caller, item_id, expected, changes)
     return http.respond(200, item, etag=item["version"])
 

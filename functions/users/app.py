@@ -61,8 +61,8 @@ def get_user(user_id: str) -> Response:
 def update_user(user_id: str) -> Response:
     caller = http.caller(app)
     own(user_id, caller, "change")
-    expected = http.expected_version(app)
     changes = http.json_body(app, CHANGES, partial=True)
+    expected = http.expected_version(app)
     profile = profiles.update(caller, expected, changes)
     return http.respond(200, view(profile, caller), etag=profile["version"])
 

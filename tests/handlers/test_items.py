@@ -264,3 +264,26 @@ def test_if_match_compares_strongly(invoke: Invoke) -> None:
     assert_error(weak, 412, "precondition_failed")
     strong = call(invoke, "PATCH", path, me, body={"name": "x"}, headers={"if-match": '"1"'})
     assert strong.status == 200
+
+
+def test_a_weak_tag_on_a_missing_item_is_still_404(invoke: Invoke) -> None:
+    """A precondition is ignored where the answer without it is not a success (RFC 9110,
+    13.2.1): no item is 404 whatever If-Match says."""
+    me = new_user()
+    item = create_item(invoke, me)
+    path = f"/items/{item['id']}"
+    assert call(invoke, "DELETE", path, me, headers={"if-match": '"1"'}).status == 204
+    for method, body in (("PATCH", {"name": "x"}), ("DELETE", None)):
+        reply = call(invoke, method, path, me, body=body, headers={"if-match": 'W/"2"'})
+        assert_error(reply, 404, "not_found")
+
+
+def test_an_invalid_body_is_400_before_its_precondition_is_read(invoke: Invoke) -> None:
+    me = new_user()
+    item = create_item(invoke, me)
+    path = f"/items/{item['id']}"
+    for stale in ('W/"1"', '"7"', None):
+        headers = {"if-match": stale} if stale else {}
+        reply = call(invoke, "PATCH", path, me, body={"price_cents": -1}, headers=headers)
+        assert_error(reply, 400, "invalid_request")
+        assert "price_cents" in reply.json["error"]["details"]

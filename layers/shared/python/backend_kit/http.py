@@ -140,11 +140,15 @@ def json_body(app: APIGatewayHttpResolver, schema: Schema, *, partial: bool = Fa
 
 # An entity tag of a version (`"3"`, RFC 9110 8.8.3), or the bare number.
 IF_MATCH = re.compile(r'(W/)?"([0-9]{1,18})"|([0-9]{1,18})')
+# What a weak tag asks for: versions start at 1, so the write's condition fails as a stale
+# version would (412), and a missing record is still 404, as it is without If-Match.
+NO_VERSION = -1
 
 
 def expected_version(app: APIGatewayHttpResolver) -> int:
     """The version in If-Match; 428 without it. If-Match compares strongly, so a weak tag
-    (`W/"3"`) never matches: 412 (RFC 9110, 13.1.1)."""
+    (`W/"3"`) never matches (RFC 9110, 13.1.1). Read it after the body: a request that is
+    invalid without its precondition is 400 (RFC 9110, 13.2.1)."""
     value = header(app, "if-match")
     if value is None:
         raise errors.precondition_required()
@@ -152,9 +156,7 @@ def expected_version(app: APIGatewayHttpResolver) -> int:
     if found is None:
         raise errors.invalid({"If-Match": 'must be the resource\'s version, e.g. "3"'})
     weak, quoted, bare = found.groups()
-    if weak:
-        raise errors.precondition_failed()
-    return int(quoted or bare)
+    return NO_VERSION if weak else int(quoted or bare)
 
 
 def page_limit(app: APIGatewayHttpResolver) -> int:
