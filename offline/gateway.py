@@ -86,9 +86,11 @@ class Gateway:
         try:
             result = function.invoke(event, timeout)
             response = map_response(result)
-        except InvocationTimeout:
-            response = gateway_error(504, "Service Unavailable")
-        except (InvocationError, ValueError, TypeError):
+        except (InvocationTimeout, InvocationError, ValueError, TypeError):
+            # Lambda ends a function at its timeout with an error, which API Gateway answers
+            # 500 like any function error (knowledge-center/api-gateway-internal-server-error);
+            # the spec keeps every timeout under the integration's 30 s, whose cut-off
+            # would be 503 instead.
             response = gateway_error(500, "Internal Server Error")
         return self._cors(response, origin), route.key
 

@@ -127,16 +127,17 @@ def gateway(description: str) -> dict[str, Any]:
     return answer(description + " (API Gateway's own answer)", "GatewayError")
 
 
-# What every route may answer whatever it does: API Gateway's throttling and integration
-# failures, and the function's own unexpected and dependency errors.
+# What every route may answer whatever it does: API Gateway's throttling and failed
+# invocations, and the function's own unexpected and dependency errors. No 504: HTTP APIs cut
+# an integration off with 503, and the spec keeps every function timeout below that.
 EVERY_ROUTE = {
     "429": gateway("Throttled"),
     "500": {
-        "description": "An unexpected error, the function's (Error) or its runtime's",
+        "description": "An unexpected error: the function's (Error), or its runtime's or a"
+        " timeout (API Gateway's answer to a failed invocation)",
         "content": {"application/json": {"schema": {"anyOf": [ref("Error"), ref("GatewayError")]}}},
     },
     "503": answer("A dependency failed after retries", "Error", Retry_After=True),
-    "504": gateway("The function did not answer in time"),
 }
 AUTHORIZED = {"401": answer("No token, or a refused one", "GatewayError", WWW_Authenticate=True)}
 WITH_BODY = {
@@ -270,7 +271,11 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
         "DeleteItem": {"operationId": "delete_items_by_id", "parameters": ITEM_VERSION},
         "AttachToItem": {"operationId": "post_items_by_id_attachments", "parameters": ITEM_ID},
     },
-    "POST /users": {"GetUser": {"operationId": "get_users_by_id", "parameters": ITEM_ID}},
+    "POST /users": {
+        "GetUser": {"operationId": "get_users_by_id", "parameters": ITEM_ID},
+        "ChangeUser": {"operationId": "patch_users_by_id", "parameters": ITEM_VERSION},
+        "DeleteUser": {"operationId": "delete_users_by_id", "parameters": ITEM_VERSION},
+    },
 }
 
 
@@ -292,7 +297,7 @@ def operation(spec: Spec, route: Route, bodies: Mapping[str, dict[str, Any]]) ->
         described["parameters"] = parameters
     if key in bodies:
         described["requestBody"] = {
-            "required": route.method == "POST",
+            "required": True,  # validate() refuses a missing body, updates included
             "content": {"application/json": {"schema": bodies[key]}},
         }
     if not route.authorized:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backend_kit.errors import ApiError
 from backend_kit.validation import Rule, body_schema, validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,3 +82,18 @@ def test_a_body_schema_accepts_the_bodies_validate_accepts(route: str, body: dic
     except Exception:
         valid = False
     assert jsonschema.Draft202012Validator(document).is_valid(body) == valid, (route, body)
+
+
+def test_a_body_is_required_exactly_where_the_handlers_refuse_none() -> None:
+    """OpenAPI's requestBody.required defaults to false, which would tell a client that a
+    PATCH without a body is fine; validate() answers it 400."""
+    from template_gen.__main__ import load_bodies
+    from template_gen.openapi import document
+    from template_gen.spec import SPEC
+
+    paths = document(SPEC, load_bodies(SPEC, ROOT))["paths"]
+    for key, (schema, partial) in BODIES.items():
+        with pytest.raises(ApiError):
+            validate(None, schema, partial=partial)
+        method, path = key.split(" ", 1)
+        assert paths[path][method.lower()]["requestBody"]["required"] is True, key

@@ -4,17 +4,31 @@
 from __future__ import annotations
 
 import io
+import json
+import select
+import socket
 import time
 from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from offline.api import Authorizer
+from offline.api import Authorizer, HttpApi, Route, _pattern
 from offline.auth import JwtVerifier, Unauthorized
-from offline.gateway import MAX_PAYLOAD_BYTES, BadRequest, PayloadTooLarge, read_body
+from offline.functions import InvocationError, InvocationTimeout
+from offline.gateway import (
+    MAX_PAYLOAD_BYTES,
+    BadRequest,
+    Gateway,
+    Listener,
+    PayloadTooLarge,
+    read_body,
+)
+from offline.payload import HttpRequest
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
 CLIENT = "client-1"
@@ -103,3 +117,58 @@ def test_bodies_over_the_quota_are_refused_before_they_are_read() -> None:
         read_body(headers(transfer_encoding="chunked"), io.BytesIO(oversized))
     with pytest.raises(BadRequest):
         read_body(headers(transfer_encoding="chunked"), io.BytesIO(b"zz\r\n"))
+
+
+class Stopped:
+    """A function the worker pool reports as failed, the way `reason` says."""
+
+    def __init__(self, reason: Exception) -> None:
+        self.reason = reason
+        self.config = SimpleNamespace(timeout_s=3)
+
+    def invoke(self, event: dict[str, Any], timeout_s: float) -> Any:
+        raise self.reason
+
+
+@pytest.mark.parametrize(
+    "reason", [InvocationTimeout("past 3 s"), InvocationError("crashed")], ids=["timeout", "error"]
+)
+def test_a_function_that_times_out_or_fails_is_api_gateways_500(reason: Exception) -> None:
+    """Lambda ends a function at its timeout and reports an error; API Gateway answers that
+    500 {"message": "Internal Server Error"}, as it does a crash, never 504."""
+    route = Route("GET", "/slow", "Slow", None, "2.0", _pattern("/slow"))
+    functions = SimpleNamespace(by_logical_id={"Slow": Stopped(reason)})
+    gateway = Gateway(HttpApi((route,), {}, None), {}, functions, "api-1")  # type: ignore[arg-type]
+    request = HttpRequest("GET", "/slow", "", [], b"", "127.0.0.1", "127.0.0.1:3000")
+    response, key = gateway.handle(request)
+    assert (response.status, json.loads(response.body), key) == (
+        500,
+        {"message": "Internal Server Error"},
+        "GET /slow",
+    )
+
+
+def handshakes_before_any_accept(listener: type[ThreadingHTTPServer], clients: int = 64) -> int:
+    """Clients that connect at once while the server accepts nothing yet: the kernel completes
+    only as many handshakes as the listen backlog holds and drops the rest's SYNs."""
+    server = listener(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    sockets = [socket.socket() for _ in range(clients)]
+    try:
+        for client in sockets:
+            client.setblocking(False)
+            client.connect_ex(server.server_address[:2])
+        _, writable, _ = select.select([], sockets, [], 0.5)
+        return sum(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for s in writable)
+    finally:
+        for client in sockets:
+            client.close()
+        server.server_close()
+
+
+def test_a_burst_of_64_new_connections_fits_the_listen_backlog() -> None:
+    assert handshakes_before_any_accept(Listener) == 64
+
+    class DefaultBacklog(Listener):
+        request_queue_size = ThreadingHTTPServer.request_queue_size  # socketserver's 5
+
+    assert handshakes_before_any_accept(DefaultBacklog) < 64
