@@ -22,11 +22,14 @@ REGION ?=
 REGIONS ?=
 ENV ?=
 EVENT ?= events/users/list.json
+# make fuzz: examples per operation; `make test` runs a bounded 20 with a fixed seed.
+EXAMPLES ?= 200
+SEED ?=
 FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint test local emulator token invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
+.PHONY: help install lock build lint test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -67,6 +70,9 @@ emulator: $(STAMP) ## The local AWS emulator alone on 127.0.0.1:$(EMULATOR_PORT)
 
 token: $(STAMP) ## While make local runs: USER's access token from the local pool, printed last
 	@$(PY) -m offline token "$(USER)"
+
+fuzz: $(STAMP) ## While make local runs: schemathesis, every check, EXAMPLES=200 per operation [SEED=..]
+	@$(PY) -m offline fuzz --examples "$(EXAMPLES)" $(if $(SEED),--seed "$(SEED)",)
 
 invoke: build ## One invocation: make invoke FUNCTION=users EVENT=events/users/list.json
 	@$(PY) -m offline invoke "$(FUNCTION)" "$(EVENT)"

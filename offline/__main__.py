@@ -1,4 +1,4 @@
-"""`python -m offline serve|token|invoke`: the stack on this machine (see README)."""
+"""`python -m offline serve|emulator|token|invoke|fuzz`: the stack on this machine (README)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any
 from offline.console import say
 from offline.emulator import Endpoint, PortTaken
 from offline.functions import Functions, InvocationError, InvocationTimeout
+from offline.fuzz import CONFIG as FUZZ_CONFIG
 from offline.gateway import make_server
 from offline.local import STATE, attach, check_ports, read_state, start, write_state
 
@@ -71,8 +72,14 @@ def token(args: argparse.Namespace) -> int:
     if state is None:
         say("make local is not running here: start it first, then run `make token` again")
         return 1
+    say(access_token(state, args.user))
+    return 0
+
+
+def access_token(state: dict[str, Any], user: str) -> str:
+    """A fresh access token for `user` from the local pool, creating the user on first use."""
     cognito = Endpoint(state["endpoint"]).client("cognito-idp", state["region"])
-    pool, client, user = state["user_pool_id"], state["client_id"], args.user
+    pool, client = state["user_pool_id"], state["client_id"]
     try:
         cognito.admin_get_user(UserPoolId=pool, Username=user)
         say(f"user {user} exists in pool {pool}")
@@ -98,8 +105,7 @@ def token(args: argparse.Namespace) -> int:
         AuthParameters={"USERNAME": user, "PASSWORD": password},
     )["AuthenticationResult"]
     say(f"access token for {user} (expires in {result['ExpiresIn']} s):")
-    say(result["AccessToken"])
-    return 0
+    return str(result["AccessToken"])
 
 
 def invoke(args: argparse.Namespace) -> int:
@@ -139,6 +145,24 @@ def invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def fuzz(args: argparse.Namespace) -> int:
+    from offline.fuzz import fuzz as run_fuzz
+
+    state = read_state()
+    if state is None:
+        say("make local is not running here: start it first, then run `make fuzz` again")
+        return 1
+    return run_fuzz(
+        state,
+        access_token,
+        examples=args.examples,
+        seed=args.seed,
+        workdir=STATE.parent,
+        extra=args.schemathesis,
+        config=args.config,
+    )
+
+
 def emulator(args: argparse.Namespace) -> int:
     from offline.emulator import ensure_free
     from offline.emulator_server import serve as serve_emulator
@@ -176,9 +200,20 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("function")
     call.add_argument("event")
     call.add_argument("--region", default="us-east-1")
+    fuzzing = sub.add_parser("fuzz", help="schemathesis, every check, against make local")
+    fuzzing.add_argument("--examples", type=int, default=25, help="examples per operation")
+    fuzzing.add_argument("--seed", type=int, default=20261201)
+    fuzzing.add_argument("--config", type=Path, default=FUZZ_CONFIG, help="schemathesis.toml")
+    fuzzing.add_argument("schemathesis", nargs="*", help="more schemathesis run options")
     args = parser.parse_args(argv)
     try:
-        commands = {"serve": serve, "emulator": emulator, "token": token, "invoke": invoke}
+        commands = {
+            "serve": serve,
+            "emulator": emulator,
+            "token": token,
+            "invoke": invoke,
+            "fuzz": fuzz,
+        }
         return commands[args.command](args)
     except (PortTaken, FileNotFoundError) as error:
         print(f"offline: {error}", file=sys.stderr)
