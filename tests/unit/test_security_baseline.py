@@ -1,4 +1,5 @@
-"""The security baseline of DESIGN.md, row by row, on the rendered template."""
+"""The security baseline (README, "Security baseline, as rendered"), row by row, on the rendered
+template."""
 
 from __future__ import annotations
 
