@@ -55,18 +55,22 @@ def race(containers: tuple[ModuleType, ModuleType], event: dict[str, Any]) -> li
     return [r for r in replies if r is not None]
 
 
+def rename_at_version_1(item: dict[str, Any], caller: str) -> dict[str, Any]:
+    return http_event(
+        "PATCH",
+        "/items/{id}",
+        path=f"/items/{item['id']}",
+        caller=caller,
+        body={"name": "raced"},
+        headers={"if-match": '"1"'},
+    )
+
+
 def test_two_updates_with_the_same_if_match_give_one_200_and_one_412(invoke, containers) -> None:
     me = new_user()
     for _ in range(ROUNDS):
         item = create_item(invoke, me)
-        event = http_event(
-            "PATCH",
-            "/items/{id}",
-            path=f"/items/{item['id']}",
-            caller=me,
-            body={"name": "raced"},
-            headers={"if-match": '"1"'},
-        )
+        event = rename_at_version_1(item, me)
         statuses = sorted(reply.status for reply in race(containers, event))
         assert statuses == [200, 412]
         assert call(invoke, "GET", f"/items/{item['id']}", me).json["version"] == 2
@@ -80,14 +84,7 @@ def test_racing_identical_updates_in_one_millisecond_still_give_one_412(
     me = new_user()
     item = create_item(invoke, me)
     monkeypatch.setattr(sys.modules["catalog"], "now", lambda: "2026-01-01T00:00:00.000Z")
-    event = http_event(
-        "PATCH",
-        "/items/{id}",
-        path=f"/items/{item['id']}",
-        caller=me,
-        body={"name": "raced"},
-        headers={"if-match": '"1"'},
-    )
+    event = rename_at_version_1(item, me)
     assert sorted(reply.status for reply in race(containers, event)) == [200, 412]
 
 
