@@ -1,7 +1,8 @@
-"""The local stack: how fast `python -m offline serve` starts, and how it holds a bounded load.
+"""The local stack: how fast `python -m offline serve` starts, how it holds a load and a burst.
 
     python benchmarks/bench_local.py [--starts N] [--requests N] [--clients N] [--rounds N]
-                                     [--keep-logs]
+                                     [--burst-clients N] [--burst-requests N]
+                                     [--burst-baseline COMMIT] [--only burst] [--keep-logs]
 
 Start-up is the wall time from launching `python -m offline serve` to its first 200 on
 `GET /health`, warm: the build is done before the clock starts (build.py runs first only if
@@ -38,6 +39,40 @@ the mix's p50: p50 on / p50 off <= 1.20; each round's own ratio is shown too, fo
 information. Both sides are held to zero errors, like the load above: a refusal by the
 emulator during the load is an error (the function answers 5xx), and every "refused" or
 "could not authorize" line in the stacks' logs is listed after the table.
+
+Burst is how the gateway takes many clients that arrive at once; it runs last, or alone with
+`--only burst`. `--burst-clients` (64) threads are released together by a barrier: the first
+half each keep one persistent HTTP/1.1 connection, opened before the barrier; the other half
+open a new TCP connection for every request (connect, send, read the whole answer, close),
+so that their first connections reach the listener in one burst and keep coming while the
+others are served. Each client sends `--burst-requests` (20) requests of the mix above with
+the same headers, starting at its own place in the cycle (the same places in both halves, so
+that both send the same mix); a new connection's latency runs from its connect to the end of
+the answer. One burst of one round of the mix per client is sent first and not counted, but
+its errors are. Any non-2xx answer or exception is an error, and among the errors every
+connection reset or refusal (ConnectionResetError, ConnectionRefusedError,
+ConnectionAbortedError, BrokenPipeError, RemoteDisconnected, a timeout while connecting) is
+counted by type too. The peer is the same burst against the gateway as it was before it took
+bursts: the project at commit 7e64afd (`--burst-baseline`), exported with `git archive` into
+the throwaway folder, with this venv linked in, and built there once by its own build.py
+before any clock starts (this tree's layer zips are copied in first: they are named by their
+inputs' hash, so the builder there reuses one only where it hashes the same inputs to the
+same name, and builds the rest, pip included). It is started as the current stack is, by the
+same interpreter with the same flags, which that commit has too, enforcement on. Its
+listener has socketserver's default backlog of 5, and none of the later hardening (bodies
+read by Content-Length or chunks within the quota, 400 on a bad length, JSON for
+http.server's own refusals, the authorizer's claims checked with joserfc's registry). On
+Linux a full accept queue drops a new connection's SYN, which the client sends again after 1
+s and then 3 s, so a backlog too small shows here as a long tail on the new-connection half
+more often than as resets. Each side gets a fresh stack on fresh loopback ports in each of
+`--rounds` rounds, one stack at a time, the current one first in odd rounds and the baseline
+first in even ones, and the figures are pooled per side as in the enforcement comparison.
+Each side has a row, and one for each half; a half's req/s is its count over the time until
+its last client finished, and `conns` is the TCP connections its clients opened (one per
+persistent client when none was dropped). The target is zero errors and zero resets for the
+current gateway, warm-up included. The baseline's errors and resets, the ratio of the p99s
+(current / baseline, pooled and by round) and the refusals in the baseline's logs are for
+information.
 
 Every stack records itself in a throwaway `OFFLINE_STATE`, so a `make local` already running
 in this tree is left alone, and each is stopped through its own process group, whatever
@@ -82,6 +117,11 @@ ITEM, HEALTH, LIST = "GET /items/{id}", "GET /health", "GET /items"
 ENFORCEMENT_TARGET = 1.20  # p50 with enforcement on / p50 with it off
 ENFORCEMENT_OFF_BANNER = "ENFORCEMENT OFF"
 REFUSAL_MARKS = ("refused", "could not authorize")  # offline/enforcement.py's log lines
+BURST_BASELINE = "7e64afd"  # the gateway before its burst backlog (a04026d) and hardening
+BURST_HALVES = ("persistent", "new connection")
+CONNECT_TIMEOUT = "TimeoutError on connect"
+RESETS = frozenset({"ConnectionResetError", "ConnectionRefusedError", "ConnectionAbortedError",
+                    "BrokenPipeError", "RemoteDisconnected", CONNECT_TIMEOUT})  # fmt: skip
 
 
 @dataclass
@@ -93,12 +133,16 @@ class Run:
     by_route: dict[str, list[float]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     gateway: dict[str, list[float]] = field(default_factory=dict)  # its access log, by route
+    resets: Counter[str] = field(default_factory=Counter)  # among the errors, by type
+    connections: int = 0  # TCP connections the clients opened
 
     def add(self, other: Run) -> None:
         self.latencies += other.latencies
         for route, values in other.by_route.items():
             self.by_route.setdefault(route, []).extend(values)
         self.errors += other.errors
+        self.resets += other.resets
+        self.connections += other.connections
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -149,11 +193,13 @@ def signal_group(group: int, signal_number: int) -> None:
 
 
 class Stack:
-    """One `python -m offline serve` on free ports, in a process group of its own."""
+    """One `python -m offline serve` on free ports, in a process group of its own, from this
+    tree or from another (`root`: the burst's baseline)."""
 
-    def __init__(self, work: Path, name: str, enforce: bool = True) -> None:
+    def __init__(self, work: Path, name: str, enforce: bool = True, root: Path = ROOT) -> None:
         self.name = name
         self.enforce = enforce
+        self.root = root
         self.port, emulator_port = free_ports(2)
         self.state = work / f"state-{name}.json"
         self.log_path = work / f"offline-{name}.log"
@@ -169,7 +215,7 @@ class Stack:
             self.started = time.perf_counter()
             self.process = subprocess.Popen(
                 command,
-                cwd=ROOT,
+                cwd=root,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -244,7 +290,7 @@ class Stack:
     def token(self, user: str) -> str:
         command = [sys.executable, "-m", "offline", "token", user]
         result = subprocess.run(
-            command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60
+            command, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=60
         )
         lines = result.stdout.strip().splitlines()
         if result.returncode != 0 or not lines:
@@ -336,6 +382,89 @@ def load(
     for run in runs:
         total.add(run)
     return total
+
+
+def exchange(
+    connection: http.client.HTTPConnection, route: str, path: str, headers: dict, run: Run
+) -> None:
+    """One GET on `connection`, timed into `run` to the end of the answer. A connection without
+    a socket (a new one, or one closed after an error or by the server) connects first, and
+    that is in the time."""
+    connecting = connection.sock is None
+    started = time.perf_counter()
+    try:
+        if connecting:
+            connection.connect()
+            run.connections += 1
+            connecting = False
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        outcome: int | str = response.status
+    except (OSError, http.client.HTTPException) as error:
+        timed_out = connecting and isinstance(error, TimeoutError)
+        outcome = CONNECT_TIMEOUT if timed_out else type(error).__name__
+        connection.close()  # the next request on it connects again
+    elapsed = time.perf_counter() - started
+    run.latencies.append(elapsed)
+    run.by_route.setdefault(route, []).append(elapsed)
+    if not (isinstance(outcome, int) and 200 <= outcome < 300):
+        run.errors[f"{route} {outcome}"] += 1
+        if outcome in RESETS:
+            run.resets[str(outcome)] += 1
+
+
+def burst(
+    port: int, token: str, per_client: int, clients: int, route_of: Callable[[int], tuple]
+) -> dict[str, Run]:
+    """`clients` clients released at once, `per_client` requests each: the first half over one
+    persistent connection each, the other half over a new connection for every request. The
+    runs of each half (wall time: until its last client finished), and of "all"."""
+    headers = {"authorization": f"Bearer {token}"}
+    half = clients // 2
+    ready = threading.Barrier(clients + 1)
+    runs = [Run() for _ in range(clients)]
+    finished = [0.0] * clients
+
+    def client(number: int) -> None:
+        run, fresh = runs[number], number >= half
+        first = number % half  # where it starts in the mix: the same places in both halves
+        connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+        try:
+            if not fresh:
+                connection.connect()
+                run.connections += 1
+        except OSError:
+            connection.close()  # the first request connects again, and counts if it fails too
+        finally:
+            ready.wait()
+        try:
+            for index in range(first, first + per_client):
+                route, path = route_of(index)
+                if fresh:
+                    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+                exchange(connection, route, path, headers, run)
+                if fresh:
+                    connection.close()
+            connection.close()
+        finally:
+            finished[number] = time.perf_counter()
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    everything = Run(wall_s=time.perf_counter() - started)
+    parts: dict[str, Run] = {}
+    for name, numbers in zip(BURST_HALVES, (range(half), range(half, clients)), strict=True):
+        part = parts[name] = Run(wall_s=max(finished[n] for n in numbers) - started)
+        for number in numbers:
+            part.add(runs[number])
+        everything.add(part)
+    return {**parts, "all": everything}
 
 
 def row(name: str, run: Run, ratio: str, target: str, rate: bool = True) -> str:
@@ -486,9 +615,164 @@ def print_enforcement(sides: list[Side]) -> bool:
     return failed
 
 
+@dataclass
+class BurstSide:
+    """One side of the burst comparison, over all its rounds."""
+
+    label: str  # "current" or "baseline"
+    root: Path
+    warm: dict[str, Run] = field(default_factory=dict)  # the warm-ups, pooled, by half
+    rounds: list[tuple[int, int, dict[str, Run]]] = field(default_factory=list)
+
+    def pooled(self, part: str) -> Run:
+        """One half, or "all", over the rounds."""
+        total = Run(wall_s=sum(runs[part].wall_s for _, _, runs in self.rounds))
+        for _, _, runs in self.rounds:
+            total.add(runs[part])
+            for route, values in runs[part].gateway.items():
+                total.gateway.setdefault(route, []).extend(values)
+        return total
+
+
+def export_baseline(work: Path, commit: str) -> Path:
+    """The project at `commit`, exported into `work` with this venv linked in, and built by
+    its own build.py (not timed)."""
+    tree = work / "baseline"
+    tree.mkdir()
+    print(f"  burst: exporting {commit} and running its build.py (not timed) ...", flush=True)
+    started = time.monotonic()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], capture_output=True)
+    if archive.returncode != 0:
+        sys.exit(f"git archive {commit} failed:\n{archive.stderr.decode(errors='replace')}")
+    unpacked = subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout)
+    if unpacked.returncode != 0:
+        sys.exit(f"could not unpack {commit} into {tree}")
+    if (ROOT / ".venv").is_dir():
+        (tree / ".venv").symlink_to(ROOT / ".venv", target_is_directory=True)
+    # Named by the hash of their inputs: the builder there reuses a zip only where its own
+    # inputs hash to that name, builds the rest and removes what it does not use.
+    if (ROOT / "build" / "layers").is_dir():
+        shutil.copytree(ROOT / "build" / "layers", tree / "build" / "layers")
+    log = work / "baseline-build.log"
+    with log.open("wb") as output:
+        result = subprocess.run([sys.executable, "build.py"], cwd=tree, stdout=output,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    if result.returncode != 0 or not (tree / "build" / "manifest.json").is_file():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+        sys.exit(f"build.py of {commit} failed:\n{tail}")
+    print(f"  burst: {commit} built in {time.monotonic() - started:.1f}s", flush=True)
+    return tree
+
+
+def measure_burst(args: argparse.Namespace, stack: Stack) -> tuple[dict[str, Run], dict[str, Run]]:
+    """Warm-up burst and burst on one fresh stack."""
+    seconds = stack.wait_healthy()
+    stack.check_banner()
+    token, mixed = prepare(stack, f"{stack.name}: healthy after {seconds:.2f}s")
+    warm = burst(stack.port, token, MIX_CYCLE, args.burst_clients, mixed)
+    _, offset = stack.gateway_latencies(0, len(warm["all"].latencies))
+    runs = burst(stack.port, token, args.burst_requests, args.burst_clients, mixed)
+    runs["all"].gateway, _ = stack.gateway_latencies(offset, len(runs["all"].latencies))
+    counts = {label: f"errors {sum(run['all'].errors.values())}, resets"
+                     f" {sum(run['all'].resets.values())}"
+              for label, run in (("warm", warm), ("burst", runs))}  # fmt: skip
+    print(f"  {stack.name}: warm-up burst {len(warm['all'].latencies)} ({counts['warm']}),"
+          f" burst {len(runs['all'].latencies)} in {runs['all'].wall_s:.2f}s"
+          f" ({counts['burst']})", flush=True)  # fmt: skip
+    if warm["all"].errors or runs["all"].errors:
+        print_log_tail(stack)
+    return warm, runs
+
+
+def compare_burst(args: argparse.Namespace, work: Path, stacks: list[Stack]) -> list[BurstSide]:
+    """`--rounds` rounds of one fresh stack per side, one stack at a time, order alternating."""
+    current = BurstSide("current", ROOT)
+    baseline = BurstSide("baseline", export_baseline(work, args.burst_baseline))
+    for number in range(1, args.rounds + 1):
+        order = (current, baseline) if number % 2 else (baseline, current)
+        for position, side in enumerate(order, 1):
+            stack = Stack(work, f"burst-{side.label}-{number}", root=side.root)
+            stacks.append(stack)
+            try:
+                warm, runs = measure_burst(args, stack)
+            finally:
+                stack.stop()
+            for part, run in warm.items():
+                side.warm.setdefault(part, Run()).add(run)
+            side.rounds.append((number, position, runs))
+    return [current, baseline]
+
+
+def burst_row(name: str, run: Run, ratio: str, target: str) -> str:
+    values = run.latencies
+    per_second = f"{len(values) / run.wall_s:>8.1f}" if run.wall_s else f"{'':>8}"
+    p50, p99, worst = (statistics.median(values), percentile(values, 0.99), max(values))
+    logged = [value for values in run.gateway.values() for value in values]
+    gateway = f"{statistics.median(logged) * 1000:>7.1f}ms" if logged else f"{'-':>9}"
+    line = (f"{name:<26} {len(values):>6} {p50 * 1000:>7.1f}ms {p99 * 1000:>7.1f}ms"
+            f" {worst * 1000:>7.1f}ms {gateway} {per_second} {run.connections:>6}"
+            f" {sum(run.errors.values()):>6} {sum(run.resets.values()):>6} {ratio:>7}"
+            f" {target}")  # fmt: skip
+    return line.rstrip()
+
+
+def by_type(counts: Counter[str]) -> str:
+    return ", ".join(f"{what} x{count}" for what, count in sorted(counts.items())) or "none"
+
+
+def print_burst(args: argparse.Namespace, sides: list[BurstSide]) -> bool:
+    """The burst comparison's table; True if the current gateway missed its target."""
+    current = sides[0]
+    names = {"current": "current", "baseline": f"baseline {args.burst_baseline} (peer)"}
+    p99 = {(side.label, part): percentile(side.pooled(part).latencies, 0.99)
+           for side in sides for part in ("all", *BURST_HALVES)}  # fmt: skip
+    print(f"\n{f'burst ({args.burst_clients} clients)':<26} {'count':>6} {'p50':>9} {'p99':>9}"
+          f" {'max':>9} {'gw p50':>9} {'req/s':>8} {'conns':>6} {'errors':>6} {'resets':>6}"
+          f" {'ratio':>7} target")  # fmt: skip
+    failed = False
+    for side in sides:
+        for part in ("all", *BURST_HALVES):
+            run = side.pooled(part)
+            ratio = p99["current", part] / p99["baseline", part]
+            shown = f"{ratio:.2f}x" if side is current else "1.00x"
+            target = "(information)" if side is not current and part == "all" else ""
+            if side is current and part == "all":
+                warm = side.warm["all"]
+                verdict = "ok" if not (run.errors or warm.errors) else "MISSED"
+                failed |= verdict != "ok"
+                target = f"0 errors, 0 resets, warm-up included {verdict}"
+            name = names[side.label] if part == "all" else f"  {part}"
+            print(burst_row(name, run, shown, target))
+    by_round = {(number, side.label): (position, runs["all"])
+                for side in sides for number, position, runs in side.rounds}  # fmt: skip
+    for number in sorted({number for number, _ in by_round}):
+        ratio = (percentile(by_round[number, "current"][1].latencies, 0.99)
+                 / percentile(by_round[number, "baseline"][1].latencies, 0.99))  # fmt: skip
+        for label in ("current", "baseline"):
+            position, run = by_round[number, label]
+            shown = f"{ratio:.2f}x" if label == "current" else ""
+            nth = "1st" if position == 1 else "2nd"
+            print(burst_row(f"  round {number} {label}, {nth}", run, shown, ""))
+    for side in sides:
+        print(f"resets by type, {names[side.label]}: burst {by_type(side.pooled('all').resets)};"
+              f" warm-up {by_type(side.warm['all'].resets)}")  # fmt: skip
+    for side in sides:
+        for part in BURST_HALVES:
+            for label, run in (("warm-up", side.warm[part]), ("burst", side.pooled(part))):
+                for what, count in sorted(run.errors.items()):
+                    print(f"errors, {names[side.label]}, {part}, {label}: {what} x{count}")
+    return failed
+
+
 def print_refusals(stacks: list[Stack]) -> bool:
-    """Every refusal line in every stack's log; True if there was one (the target is none)."""
-    found = [(stack, line) for stack in stacks for line in stack.refusals()]
+    """Every refusal line in every stack's log; True if there was one in a stack of this tree
+    (the target is none). The burst's baseline is listed for information."""
+    peers = [(stack, line) for stack in stacks if stack.root != ROOT for line in stack.refusals()]
+    if any(stack.root != ROOT for stack in stacks):
+        print(f"refusals in the baseline's logs: {len(peers) or 'none'} (for information)")
+        for stack, line in peers[:5]:
+            print(f"  {stack.name}: {line}")
+    found = [(stack, line) for stack in stacks if stack.root == ROOT for line in stack.refusals()]
     if not found:
         print("refusals in the stacks' logs: none (target: none) ok")
         return False
@@ -500,37 +784,57 @@ def print_refusals(stacks: list[Stack]) -> bool:
     return True
 
 
+@dataclass
+class Load:
+    """What the start-ups and the load on the last stack measured."""
+
+    starts: list[float] = field(default_factory=list)
+    warm: Run = field(default_factory=Run)
+    mix: Run = field(default_factory=Run)
+    health: Run = field(default_factory=Run)
+
+
+def measure_load(args: argparse.Namespace, work: Path, stacks: list[Stack]) -> Load:
+    """`--starts` starts, then the warm-up, the mix and its peer on the last stack."""
+    result = Load()
+    for number in range(1, args.starts + 1):
+        stack = Stack(work, f"start-{number}")
+        stacks.append(stack)
+        seconds = stack.wait_healthy()
+        result.starts.append(seconds)
+        print(f"  start {number}/{args.starts}: first 200 on GET /health after"
+              f" {seconds:.2f}s", flush=True)  # fmt: skip
+        if number < args.starts:
+            stack.stop()
+    stack = stacks[-1]
+    token, mixed = prepare(stack, "load")
+    warm = load(stack.port, token, MIX_CYCLE * args.clients, args.clients, mixed)
+    _, offset = stack.gateway_latencies(0, 0)
+    print(f"  warm-up: {len(warm.latencies)} requests of the mix in {warm.wall_s:.2f}s"
+          f" (not counted), errors {sum(warm.errors.values())}", flush=True)  # fmt: skip
+    mix = load(stack.port, token, args.requests, args.clients, mixed)
+    mix.gateway, offset = stack.gateway_latencies(offset, args.requests)
+    print(f"  mix: {len(mix.latencies)} requests in {mix.wall_s:.2f}s", flush=True)
+    health = load(stack.port, token, args.requests, args.clients, lambda _: (HEALTH, "/health"))
+    health.gateway, offset = stack.gateway_latencies(offset, args.requests)
+    print(f"  health: {len(health.latencies)} requests in {health.wall_s:.2f}s", flush=True)
+    if warm.errors or mix.errors or health.errors:
+        print_log_tail(stack)
+    stack.stop()  # only one stack at a time from here on
+    result.warm, result.mix, result.health = warm, mix, health
+    return result
+
+
 def benchmark(args: argparse.Namespace, work: Path) -> int:
-    starts: list[float] = []
     stacks: list[Stack] = []
+    measured = Load()
     sides: list[Side] = []
-    warm = mix = health = Run()
+    bursts: list[BurstSide] = []
     try:
-        for number in range(1, args.starts + 1):
-            stack = Stack(work, f"start-{number}")
-            stacks.append(stack)
-            seconds = stack.wait_healthy()
-            starts.append(seconds)
-            print(f"  start {number}/{args.starts}: first 200 on GET /health after"
-                  f" {seconds:.2f}s", flush=True)  # fmt: skip
-            if number < args.starts:
-                stack.stop()
-        stack = stacks[-1]
-        token, mixed = prepare(stack, "load")
-        warm = load(stack.port, token, MIX_CYCLE * args.clients, args.clients, mixed)
-        _, offset = stack.gateway_latencies(0, 0)
-        print(f"  warm-up: {len(warm.latencies)} requests of the mix in {warm.wall_s:.2f}s"
-              f" (not counted), errors {sum(warm.errors.values())}", flush=True)  # fmt: skip
-        mix = load(stack.port, token, args.requests, args.clients, mixed)
-        mix.gateway, offset = stack.gateway_latencies(offset, args.requests)
-        print(f"  mix: {len(mix.latencies)} requests in {mix.wall_s:.2f}s", flush=True)
-        health = load(stack.port, token, args.requests, args.clients, lambda _: (HEALTH, "/health"))
-        health.gateway, offset = stack.gateway_latencies(offset, args.requests)
-        print(f"  health: {len(health.latencies)} requests in {health.wall_s:.2f}s", flush=True)
-        if warm.errors or mix.errors or health.errors:
-            print_log_tail(stack)
-        stack.stop()  # only one stack at a time from here on
-        sides = compare_enforcement(args, work, stacks)
+        if args.only is None:
+            measured = measure_load(args, work, stacks)
+            sides = compare_enforcement(args, work, stacks)
+        bursts = compare_burst(args, work, stacks)
     finally:
         for stack in stacks:
             stack.stop()
@@ -541,7 +845,18 @@ def benchmark(args: argparse.Namespace, work: Path) -> int:
             how = "needed SIGKILL" if stack.forced else "stopped on SIGTERM"
             print(f"{stack.name}: {how}, {len(stack.leftovers)} processes left behind"
                   f" (killed): {stack.leftovers}")  # fmt: skip
+    if args.only is None:
+        failed |= print_load(measured)
+        failed |= print_enforcement(sides)
+    failed |= print_burst(args, bursts)
+    failed |= print_refusals(stacks)
+    return 1 if failed else 0
 
+
+def print_load(measured: Load) -> bool:
+    """The start-up and load tables; True if a target was missed."""
+    starts, warm, mix, health = measured.starts, measured.warm, measured.mix, measured.health
+    failed = False
     median = statistics.median(starts)
     verdict = "ok" if median <= START_TARGET_S else "MISSED"
     failed |= verdict != "ok"
@@ -572,10 +887,7 @@ def benchmark(args: argparse.Namespace, work: Path) -> int:
     for label, run in (("warm-up", warm), ("mix", mix), ("health", health)):
         for what, count in sorted(run.errors.items()):
             print(f"errors in {label}: {what} x{count}")
-
-    failed |= print_enforcement(sides)
-    failed |= print_refusals(stacks)
-    return 1 if failed else 0
+    return failed
 
 
 def main() -> int:
@@ -583,19 +895,39 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2, help="stacks per enforcement side")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="stacks per side, for enforcement and the burst"
+    )
+    parser.add_argument(
+        "--burst-clients", type=int, default=64, help="half persistent, half a new connection each"
+    )
+    parser.add_argument("--burst-requests", type=int, default=20, help="per burst client")
+    parser.add_argument(
+        "--burst-baseline", default=BURST_BASELINE, help="the commit the burst runs against"
+    )
+    parser.add_argument("--only", choices=["burst"], help="run this case alone")
     parser.add_argument("--keep-logs", action="store_true", help="keep the stacks' logs")
     args = parser.parse_args()
-    if min(args.starts, args.requests, args.clients, args.rounds) < 1:
-        parser.error("--starts, --requests, --clients and --rounds must be at least 1")
+    if min(args.starts, args.requests, args.clients, args.rounds, args.burst_requests) < 1:
+        parser.error("--starts, --requests, --clients, --rounds and --burst-requests must be"
+                     " at least 1")  # fmt: skip
+    if args.burst_clients < 2 or args.burst_clients % 2:
+        parser.error("--burst-clients must be even, and at least 2")
     ensure_built()
     # SIGTERM unwinds like Ctrl-C, so the stacks are stopped either way.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     python = sys.version.split()[0]
-    print(f"benchmark: {args.starts} warm starts, then {args.requests} requests of the mix"
-          f" and {args.requests} GET /health from {args.clients} clients, then the mix on"
-          f" {args.rounds} fresh stacks with enforcement on and {args.rounds} with it off,"
-          f" python {python}", flush=True)  # fmt: skip
+    half = args.burst_clients // 2
+    bursting = (f"the burst: {args.burst_requests} requests of the mix from each of {half}"
+                f" persistent and {half} new-connection clients at once, on {args.rounds} fresh"
+                f" stacks of this tree and {args.rounds} of {args.burst_baseline}")  # fmt: skip
+    if args.only is None:
+        print(f"benchmark: {args.starts} warm starts, then {args.requests} requests of the mix"
+              f" and {args.requests} GET /health from {args.clients} clients, then the mix on"
+              f" {args.rounds} fresh stacks with enforcement on and {args.rounds} with it off,"
+              f" then {bursting}, python {python}", flush=True)  # fmt: skip
+    else:
+        print(f"benchmark: {bursting}, python {python}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-local-"))
     started = time.monotonic()
     try:
