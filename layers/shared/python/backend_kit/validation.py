@@ -50,7 +50,7 @@ def _has_control(value: str, allowed: frozenset[str] = frozenset()) -> bool:
 
 
 def _has_surrogate(value: str) -> bool:
-    """A lone UTF-16 half (JSON's "\ud800"): no UTF-8 encodes it, and DynamoDB refuses it."""
+    """A lone UTF-16 half (JSON's "\\ud800"): no UTF-8 encodes it, and DynamoDB refuses it."""
     return any("\ud800" <= ch <= "\udfff" for ch in value)
 
 
