@@ -71,7 +71,7 @@ Resource = Table | Bucket | SecureParameter
 class Relation:
     """What a function may do to a resource. `prefix` narrows bucket access to a key prefix,
     `index` a table query to one index, and `only` the access's actions to those the
-    function calls (iam.ACTIONS lists them)."""
+    function calls (grants.ACTIONS lists them)."""
 
     target: str
     access: Access

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from troposphere import Sub
+if TYPE_CHECKING:
+    from troposphere import Sub
 
 ENVIRONMENT = "${Environment}"
 ACCOUNT = "${AWS::AccountId}"
@@ -65,6 +67,10 @@ class PhysicalName:
         return len(self.resolve(longest_env, "0" * ACCOUNT_LENGTH, "r" * MAX_REGION_LENGTH))
 
     def sub(self) -> Sub:
+        # Imported on use: validating a spec, which every build does (a no-op one too), needs
+        # only the patterns, and troposphere is most of a no-op build's start-up.
+        from troposphere import Sub
+
         return Sub(self.pattern)
 
 

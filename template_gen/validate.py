@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from template_gen.iam import ACTIONS
+from template_gen.grants import ACTIONS
 from template_gen.model import Access, Bucket, SecureParameter, Spec, Table
 from template_gen.naming import (
     MAX_PROJECT_LENGTH,
