@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
+# The bytecode compiler (pyodide) and any other Node.js tool, from package-lock.json.
+NODE_STAMP := node_modules/.installed-$(shell sha256sum package-lock.json | cut -c1-16)
 TEMPLATE := build/template.yaml
 EXPANDED := build/template.expanded.json
 # Every emulator the tests start records its authorization decisions here.
@@ -42,13 +44,19 @@ $(STAMP): requirements.txt
 	@$(PY) -m pip check >/dev/null
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) ## Create .venv and install requirements.txt into it
+$(NODE_STAMP): package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the bytecode compiler: install Node.js and npm (Debian: apt-get install nodejs npm), then run make again" >&2; exit 1; }
+	@echo "installing the Node.js tools into node_modules (package-lock.json, integrity checked)"
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-* && touch $@
+
+install: $(STAMP) $(NODE_STAMP) ## Create .venv and node_modules from the hashed locks
 
 lock: $(STAMP) ## Recompile requirements.in and layers/deps/requirements.in into hashed locks
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
 	$(PIP_COMPILE) --output-file layers/deps/requirements.txt layers/deps/requirements.in
 
-build: $(STAMP) ## Content-hashed zips, build/manifest.json and build/template.yaml
+build: $(STAMP) $(NODE_STAMP) ## Content-hashed zips with 3.14 bytecode, manifest, template, OpenAPI
 	@$(PY) build.py
 
 lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
@@ -119,5 +127,5 @@ readme: $(STAMP) ## Regenerate the architecture diagram in README.md
 	@$(PY) -m template_gen diagram --write
 
 clean: ## Remove build output and the virtualenv
-	rm -rf build $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf build $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

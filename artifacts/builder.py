@@ -1,4 +1,5 @@
-"""Plan, build (in parallel, skipping what is already built), check limits, write the manifest."""
+"""Plan, stage (in parallel, skipping what is already built), compile the bytecode of all that
+is new in one run, zip, check limits, write the manifest."""
 
 from __future__ import annotations
 
@@ -13,16 +14,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from artifacts.bytecode import BytecodeError, Compiler, Source, pyc_arcname
 from artifacts.deps import LOCK_FILE, MissingWheel, Target, install, is_dependency_layer
-from artifacts.files import collect, write_if_changed
+from artifacts.files import FILE_MODE, Entry, collect, write_if_changed
 from artifacts.inputs import input_hash
-from artifacts.zipper import ZIP_FORMAT, ZLIB_VERSION, ZipStats, read_stats, write_zip
+from artifacts.zipper import ZIP_FORMAT, ZLIB_VERSION, read_stats, write_zip
 from template_gen.model import Spec
 
 MIB = 1024 * 1024
 KINDS = {"function": "functions", "layer": "layers"}
 # Layer content must sit under python/ to land on sys.path at /opt/python.
 LAYER_PREFIX = "python/"
+# Where Lambda unpacks each kind: a function's zip in /var/task, layers in /opt.
+RUNTIME_ROOTS = {"function": "/var/task/", "layer": "/opt/"}
 
 
 class BuildError(Exception):
@@ -41,6 +45,17 @@ class Artifact:
     name: str
     kind: str  # "function" or "layer"
     source: Path
+
+
+@dataclass(eq=False)
+class Staged:
+    """An artifact between planning and zipping: `entries` is None when its zip exists."""
+
+    artifact: Artifact
+    digest: str
+    relative: str
+    started: float
+    entries: list[Entry] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,7 @@ class Builder:
         out: Path,
         limits: Limits = Limits(),
         log: Callable[[str], None] = log_line,
+        compiler: Compiler | None = None,
     ) -> None:
         self.spec = spec
         self.root = root
@@ -95,46 +111,95 @@ class Builder:
         self.limits = limits
         self.log = log
         self.target = Target.for_lambda(spec.runtime, spec.architecture)
+        try:
+            self.compiler = compiler or Compiler.pinned(self.target.python_version)
+        except BytecodeError as error:
+            raise BuildError(str(error)) from None
 
-    def _build_one(self, artifact: Artifact) -> Built:
+    def _stage(self, artifact: Artifact) -> Staged:
+        """The artifact's input hash and, unless its zip exists, its files (the deps layer
+        installed for the target first)."""
         started = time.monotonic()
         dependency_layer = artifact.kind == "layer" and is_dependency_layer(artifact.source)
+        compiler = self.compiler.identity()
         if dependency_layer:
             lock = artifact.source / LOCK_FILE
-            digest = input_hash((), lock.read_text(), self.target.describe())
+            digest = input_hash((), lock.read_text(), self.target.describe(), compiler)
         else:
             entries = collect(artifact.source)
-            digest = input_hash(entries)
+            digest = input_hash(entries, compiler)
         relative = f"{KINDS[artifact.kind]}/{artifact.name}-{digest[:16]}.zip"
-        target = self.out / relative
-        if target.is_file():
+        staged = Staged(artifact, digest, relative, started)
+        if (self.out / relative).is_file():
+            return staged
+        if dependency_layer:
+            work = self.out / ".work" / f"{artifact.name}-{digest[:16]}"
+            shutil.rmtree(work, ignore_errors=True)
+            try:
+                install(artifact.source / LOCK_FILE, self.target, work)
+            except MissingWheel as error:
+                raise BuildError(f"layer '{artifact.name}': {error}") from None
+            entries = collect(work, LAYER_PREFIX)
+        staged.entries = entries
+        return staged
+
+    def _compile(self, staged: list[Staged]) -> None:
+        """Bytecode for every .py of every artifact to build, from one compiler run."""
+        roots = RUNTIME_ROOTS
+        sources = {
+            item: [
+                Source(entry.source, entry.arcname, roots[item.artifact.kind] + entry.arcname)
+                for entry in item.entries
+                if entry.arcname.endswith(".py")
+            ]
+            for item in staged
+            if item.entries is not None
+        }
+        everything = [source for group in sources.values() for source in group]
+        try:
+            pycs, refused = self.compiler.compile(everything, self.log)
+        except BytecodeError as error:
+            raise BuildError(str(error)) from None
+        version = self.compiler.python_version
+        for item, group in sources.items():
+            assert item.entries is not None
+            artifact = item.artifact
+            theirs = [source for source in group if source in refused]
+            if theirs and not is_dependency_layer(artifact.source):
+                raise BuildError(
+                    f"{artifact.kind} '{artifact.name}': {theirs[0].arcname} is not valid"
+                    f" Python {version}: {refused[theirs[0]]}"
+                )
+            if theirs:
+                self.log(
+                    f"  {artifact.kind:8} {artifact.name:10} {len(theirs)} files are not valid"
+                    f" Python {version} and ship as source only"
+                )
+            tag = self.compiler.cache_tag
+            compiled = [Entry(pycs[s], pyc_arcname(s.arcname, tag), FILE_MODE) for s in group
+                        if s in pycs]  # fmt: skip
+            item.entries = sorted([*item.entries, *compiled], key=lambda entry: entry.arcname)
+
+    def _finish(self, item: Staged) -> Built:
+        target = self.out / item.relative
+        if item.entries is None:
             stats, state = read_stats(target), "cached"
-        elif dependency_layer:
-            stats, state = self._build_dependency_layer(artifact, target, digest), "built"
         else:
-            stats, state = write_zip(target, entries), "built"
+            stats, state = write_zip(target, item.entries), "built"
+        artifact = item.artifact
         self.log(
             f"  {artifact.kind:8} {artifact.name:10} {state:6} {human(stats.zipped_bytes):>10}"
-            f"  {time.monotonic() - started:5.2f}s"
+            f"  {time.monotonic() - item.started:5.2f}s"
         )
-        return Built(artifact.name, artifact.kind, relative, digest, **asdict(stats))
-
-    def _build_dependency_layer(self, artifact: Artifact, target: Path, digest: str) -> ZipStats:
-        work = self.out / ".work" / f"{artifact.name}-{digest[:16]}"
-        shutil.rmtree(work, ignore_errors=True)
-        try:
-            install(artifact.source / LOCK_FILE, self.target, work)
-            return write_zip(target, collect(work, LAYER_PREFIX))
-        except MissingWheel as error:
-            raise BuildError(f"layer '{artifact.name}': {error}") from None
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        return Built(artifact.name, artifact.kind, item.relative, item.digest, **asdict(stats))
 
     def build(self, jobs: int | None = None) -> list[Built]:
         artifacts = plan(self.spec, self.root)
         self.log(f"building {len(artifacts)} artifacts for {self.target.describe()}")
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            built = list(pool.map(self._build_one, artifacts))
+            staged = list(pool.map(self._stage, artifacts))
+            self._compile(staged)
+            built = list(pool.map(self._finish, staged))
         self._remove_stale(built)
         self._check_limits(built)
         return built

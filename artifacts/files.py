@@ -7,7 +7,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-# Never shipped: bytecode (Lambda compiles on import), caches, editor and OS droppings.
+# Never shipped from a source folder: this machine's bytecode (the build adds the runtime's
+# own, artifacts/bytecode.py), caches, editor and OS droppings.
 JUNK_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".idea",
                        ".vscode", ".git", ".hg", ".svn", ".aws-sam"})  # fmt: skip
 JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".gitignore"})

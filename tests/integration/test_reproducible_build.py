@@ -9,15 +9,18 @@ import random
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from artifacts.builder import Builder, BuildError
+from artifacts.bytecode import pyc_arcname
 from template_gen.spec import SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ("build.py", "artifacts", "template_gen", "functions", "layers")
+COPIED = ("build.py", "artifacts", "template_gen", "functions", "layers", "package.json",
+          "package-lock.json")  # fmt: skip
 
 pytestmark = pytest.mark.integration
 
@@ -43,14 +46,18 @@ def fresh_copy(destination: Path, file_mode: int, dir_mode: int, seed: int) -> P
             path.chmod((file_mode | 0o100) if executable else file_mode)
             stamp = rng.randint(0, 2_000_000_000)
             os.utime(path, (stamp, stamp))
+    # The installed tools are shared, as .venv is; the bytecode cache is not, so each copy
+    # compiles all of its pycs itself.
+    (destination / "node_modules").symlink_to(ROOT / "node_modules")
     return destination
 
 
 def run_build(root: Path, umask: int, tz: str, seed: str, cwd: Path) -> None:
+    cache = root.parent / f"{root.name}-bytecode-cache"
     subprocess.run(
         [sys.executable, str(root / "build.py")],
         cwd=cwd,
-        env={**os.environ, "TZ": tz, "PYTHONHASHSEED": seed},
+        env={**os.environ, "TZ": tz, "PYTHONHASHSEED": seed, "BYTECODE_CACHE": str(cache)},
         preexec_fn=lambda: os.umask(umask),
         check=True,
         capture_output=True,
@@ -80,6 +87,15 @@ def test_two_fresh_copies_build_byte_identical_outputs(tmp_path: Path) -> None:
     assert {"manifest.json", "template.yaml"} <= set(built_a)
     assert len([p for p in built_a if p.endswith(".zip")]) == len(SPEC.functions) + len(SPEC.layers)
     assert built_a == built_b
+    # Each copy compiled its bytecode itself, in its own compiler run, and every zip has it.
+    assert (a.parent / "repo-bytecode-cache").is_dir() and (
+        b.parent / "repo-bytecode-cache"
+    ).is_dir()
+    for archive in sorted((a / "build").rglob("*.zip")):
+        with zipfile.ZipFile(archive) as zipped:
+            names = set(zipped.namelist())
+        sources = {n for n in names if n.endswith(".py")}
+        assert sources and {pyc_arcname(n, "cpython-314") for n in sources} <= names, archive
 
 
 def test_a_locked_package_without_a_wheel_for_the_target_fails_clearly(tmp_path: Path) -> None:
@@ -120,3 +136,26 @@ def test_build_py_no_op_touches_nothing_and_a_change_touches_only_its_zip(
     users = {p for p in changed if p.startswith("functions/users-")}
     assert len(users) == 2  # the old zip went, the new one came
     assert changed - users == {"manifest.json", "template.yaml", ".template.yaml.inputs"}
+
+
+def test_without_node_build_py_says_what_to_install_in_one_line(tmp_path: Path) -> None:
+    """Only what must be compiled needs Node.js: the deps layer comes from this tree's build,
+    and the rest must be compiled, with an empty bytecode cache and no node on PATH."""
+    out = tmp_path / "build"
+    (out / "layers").mkdir(parents=True)
+    for deps in (ROOT / "build" / "layers").glob("deps-*.zip"):
+        shutil.copy2(deps, out / "layers" / deps.name)
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--out", str(out)],
+        cwd=tmp_path,
+        env={**os.environ, "PATH": str(bare), "BYTECODE_CACHE": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "build failed: Node.js runs the bytecode compiler and is not on PATH: install Node.js"
+        " and npm (Debian: apt-get install nodejs npm), then run make build"
+    ]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from artifacts.builder import Builder, BuildError, Limits, manifest_text
+from artifacts.bytecode import MAGIC, Compiler, pyc_arcname
 from artifacts.files import collect
 from artifacts.zipper import FIXED_TIME, write_zip
 from template_gen.spec import SPEC
@@ -30,10 +31,15 @@ def sources(tmp_path: Path) -> Path:
     return root
 
 
-def build(root: Path, limits: Limits | None = None, lines: list[str] | None = None) -> dict:
+def build(
+    root: Path,
+    limits: Limits | None = None,
+    lines: list[str] | None = None,
+    compiler: Compiler | None = None,
+) -> dict:
     log = lines.append if lines is not None else lambda line: None
-    built = Builder(NO_DEPS, root, root / "build", limits or Limits(), log=log).build()
-    return json.loads(manifest_text(NO_DEPS, built))
+    builder = Builder(NO_DEPS, root, root / "build", limits or Limits(), log, compiler)
+    return json.loads(manifest_text(NO_DEPS, builder.build()))
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -43,7 +49,9 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-def test_zip_entries_are_sorted_share_one_timestamp_and_hold_no_bytecode(tmp_path: Path) -> None:
+def test_zip_entries_are_sorted_share_one_timestamp_and_drop_the_sources_bytecode(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "fn"
     (folder / "pkg" / "__pycache__").mkdir(parents=True)
     (folder / "pkg" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\0")
@@ -140,3 +148,47 @@ def test_the_build_version_follows_any_artifact(tmp_path: Path) -> None:
     assert build(root)["version"] == first
     (root / "layers" / "shared" / "python" / "backend_kit" / "extra.py").write_text("x = 1\n")
     assert build(root)["version"] != first
+
+
+def test_every_source_ships_with_the_runtimes_bytecode_beside_it(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    for artifact in build(root)["artifacts"]:
+        with zipfile.ZipFile(root / "build" / artifact["path"]) as archive:
+            names = set(archive.namelist())
+            pycs = {name for name in names if name.endswith(".pyc")}
+            expected = {pyc_arcname(name, "cpython-314") for name in names if name.endswith(".py")}
+            assert expected and pycs == expected, artifact["name"]
+            for pyc in pycs:
+                assert int.from_bytes(archive.read(pyc)[:2], "little") == MAGIC["3.14"]
+
+
+def test_a_change_compiles_only_what_changed(tmp_path: Path) -> None:
+    root = sources(tmp_path)
+    compiler = Compiler.pinned("3.14", cache=tmp_path / "cache")
+    build(root, compiler=compiler)
+    app = root / "functions" / "items" / "app.py"
+    app.write_text(app.read_text() + "\n# changed\n")
+    lines: list[str] = []
+    build(root, lines=lines, compiler=compiler)
+    assert [line for line in lines if "compiling" in line] == [
+        "  compiling 1 sources to cpython-314 (pyodide 314.0.7)"
+    ]
+
+
+def test_our_own_code_that_python_3_14_cannot_compile_fails_the_build(tmp_path: Path) -> None:
+    """A docstring with a lone surrogate compiles on 3.11, where the tests run, and not on 3.14,
+    whose compiler dedents docstrings through UTF-8: the import would fail on Lambda."""
+    root = sources(tmp_path)
+    bad = root / "functions" / "users" / "notes.py"
+    bad.write_text('def f():\n    """\\ud800"""\n')
+    compile(bad.read_text(), str(bad), "exec")  # fine for the interpreter running the tests
+    with pytest.raises(BuildError) as error:
+        build(root)
+    assert str(error.value).startswith("function 'users': notes.py is not valid Python 3.14:")
+    assert "surrogates not allowed" in str(error.value)
+
+
+def test_a_runtime_the_compiler_does_not_know_fails_the_build_in_one_line(tmp_path: Path) -> None:
+    newer = dataclasses.replace(NO_DEPS, runtime="python3.15")
+    with pytest.raises(BuildError, match=r"no bytecode compiler is known for python3\.15"):
+        Builder(newer, sources(tmp_path), tmp_path / "build", log=lambda line: None)

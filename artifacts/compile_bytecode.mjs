@@ -1,0 +1,51 @@
+// Compile Python sources to CPython bytecode with the pinned pyodide: CPython built for
+// WebAssembly, run by Node.js, so no interpreter of the Lambda runtime's version is needed on
+// the build machine. Used by artifacts/bytecode.py; nothing here reaches the network.
+//
+//   node compile_bytecode.mjs <pyodide package folder>   (the job as JSON on stdin)
+//
+// The job: {"files": [[source, output, dfile], ...]}, host paths; the answer, one JSON line
+// on stdout: {"version", "magic", "cache_tag", "compiled", "failed": [[source, reason], ...]}.
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [packageFolder] = process.argv.slice(2);
+const { loadPyodide } = await import(pathToFileURL(path.join(packageFolder, "pyodide.mjs")));
+
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+
+// No packages are loaded: the standard library inside the package is all the compiler needs.
+const pyodide = await loadPyodide({ indexURL: packageFolder + path.sep, stdout: () => {} });
+// The host's file system appears under /host, so host paths work with that prefix.
+pyodide.FS.mkdirTree("/host");
+pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: "/" }, "/host");
+pyodide.globals.set("JOB", input);
+const answer = pyodide.runPython(`
+import importlib.util, json, py_compile, sys, warnings
+
+# Third-party sources may hold old escape sequences; a warning is not the build's business.
+warnings.simplefilter("ignore")
+job = json.loads(JOB)
+compiled, failed = 0, []
+for source, output, dfile in job["files"]:
+    try:
+        py_compile.compile(
+            "/host" + source,
+            cfile="/host" + output,
+            dfile=dfile,  # co_filename: where Lambda will find the source
+            doraise=True,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+        compiled += 1
+    except py_compile.PyCompileError as error:
+        failed.append([source, error.msg.strip().splitlines()[-1]])
+json.dumps({
+    "version": sys.version.split()[0],
+    "magic": int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little"),
+    "cache_tag": sys.implementation.cache_tag,
+    "compiled": compiled,
+    "failed": failed,
+})
+`);
+process.stdout.write(answer + "\n");
