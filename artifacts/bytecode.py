@@ -90,6 +90,12 @@ class Compiler:
         )
 
     @property
+    def snapshots(self) -> Path:
+        """Where the started compiler's memory snapshot is kept: with the installed tool, as
+        it is made from it (npm ci starts it afresh)."""
+        return self.package.parent / ".cache" / PACKAGE
+
+    @property
     def cache_tag(self) -> str:
         return "cpython-" + self.python_version.replace(".", "")
 
@@ -143,7 +149,7 @@ class Compiler:
         log(f"  compiling {len(missing)} sources to {self.cache_tag} ({PACKAGE} {self.version})")
         try:
             result = subprocess.run(
-                [node, str(SCRIPT), str(self.package.resolve())],
+                [node, str(SCRIPT), str(self.package.resolve()), str(self.snapshots.resolve())],
                 input=json.dumps({"files": files}),
                 capture_output=True,
                 text=True,

@@ -5,6 +5,7 @@ cannot run."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,29 @@ def test_a_compiler_of_another_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BytecodeError, match=r"not python3\.14"):
         compiler._check({"magic": 3571, "cache_tag": "cpython-313", "version": "3.13.2"})
     compiler._check({"magic": MAGIC["3.14"], "cache_tag": "cpython-314", "version": "3.14.2"})
+
+
+def own_tools(tmp_path: Path) -> Path:
+    """The installed compiler, with a snapshot folder of its own."""
+    tools = tmp_path / "tools"
+    (tools / "node_modules").mkdir(parents=True)
+    (tools / "node_modules" / "pyodide").symlink_to(Compiler.pinned("3.14").package)
+    shutil.copy2(Path(__file__).resolve().parents[2] / "package-lock.json", tools)
+    return tools
+
+
+def test_a_compiler_restored_from_its_snapshot_writes_the_same_pycs(tmp_path: Path) -> None:
+    tools = own_tools(tmp_path)
+    sources = [source(tmp_path, "app.py", "S = frozenset({'a', 'b', 'c'})\ndef f(): return 1\n")]
+    plain = Compiler.pinned("3.14", tools=tools, cache=tmp_path / "plain")
+    first, _ = plain.compile(sources, lambda line: None)
+    (snapshot,) = plain.snapshots.glob("*.bin")  # made by that plain start
+    restored = Compiler.pinned("3.14", tools=tools, cache=tmp_path / "restored")
+    second, _ = restored.compile(sources, lambda line: None)
+    assert first[sources[0]].read_bytes() == second[sources[0]].read_bytes()
+    snapshot.write_bytes(b"not a snapshot")  # one that cannot be restored: start plainly
+    third, _ = Compiler.pinned("3.14", tools=tools, cache=tmp_path / "third").compile(
+        sources, lambda line: None
+    )
+    assert third[sources[0]].read_bytes() == first[sources[0]].read_bytes()
+    assert snapshot.stat().st_size > 1_000_000  # and replaced
