@@ -31,7 +31,7 @@ FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
+.PHONY: help install lock build lint typecheck test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ lock: $(STAMP) ## Recompile requirements.in and layers/deps/requirements.in into
 
 build: $(STAMP) $(NODE_STAMP) ## Content-hashed zips with 3.14 bytecode, manifest, template, OpenAPI
 	@$(PY) build.py
+
+typecheck: $(STAMP) ## mypy on every package; each function folder on its own, with the shared layer
+	@$(PY) -m mypy
+	@for function in functions/*/; do MYPYPATH=layers/shared/python:$$function $(PY) -m mypy "$$function"; done
 
 lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
 	@$(PY) -m ruff check .
@@ -127,5 +131,5 @@ readme: $(STAMP) ## Regenerate the architecture diagram in README.md
 	@$(PY) -m template_gen diagram --write
 
 clean: ## Remove build output and the virtualenv
-	rm -rf build $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
+	rm -rf build $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
