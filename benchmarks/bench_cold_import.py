@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cold_import_child import FLOOR, RESULT  # noqa: E402  (beside this script)
+
 from artifacts.bytecode import INSTALL_HINT, Compiler, Source, pyc_arcname  # noqa: E402
 from template_gen.functions import environment_variable  # noqa: E402
 from template_gen.spec import SPEC  # noqa: E402
@@ -47,7 +49,6 @@ from template_gen.spec import SPEC  # noqa: E402
 BUILD = ROOT / "build"
 MANIFEST = BUILD / "manifest.json"
 TARGET = 1.2
-FLOOR = "floor"
 RUNNER_314 = Path(__file__).with_name("cold_import.mjs")
 # Lambda's sys.path for python3.14: the function, the layers, then the runtime's own packages.
 PATH_314 = ["/var/task", "/opt/python/lib/python3.14/site-packages", "/opt/python", "/var/runtime"]
@@ -60,31 +61,8 @@ DYNAMODB_FUNCTIONS = frozenset(
 RUNTIME_DISTRIBUTIONS = (
     "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six",
 )  # fmt: skip
-RESULT = "bench-cold-import:"
-# Runs in the child as `python -I -S -B -c CHILD <path>... <target>`: isolated, no site, no
-# bytecode written. Everything the timing wraps is what the handler (or the floor) costs.
-CHILD = f"""
-import importlib, sys, time
-*paths, target = sys.argv[1:]
-sys.path[:0] = paths
-if target == {FLOOR!r}:
-    started = time.perf_counter()
-    import boto3
-    boto3.client("dynamodb")
-    elapsed = time.perf_counter() - started
-    source = boto3.__file__
-else:
-    module_name, _, attribute = target.rpartition(".")
-    started = time.perf_counter()
-    module = importlib.import_module(module_name)
-    handler = getattr(module, attribute)
-    elapsed = time.perf_counter() - started
-    source = module.__file__
-    if not callable(handler):
-        sys.exit(f"{{target}} is not callable")
-import json
-print({RESULT!r} + json.dumps({{"seconds": elapsed, "source": source}}), flush=True)
-"""
+# The measurement, one file for both interpreters.
+CHILD = Path(__file__).with_name("cold_import_child.py")
 
 
 def load_manifest() -> dict:
@@ -167,7 +145,8 @@ def environment(function: str) -> dict[str, str]:
 
 
 def cold_import(paths: list[Path], target: str, function: str) -> tuple[float, str]:
-    command = [sys.executable, "-I", "-S", "-B", "-c", CHILD, *map(str, paths), target]
+    job = {"path": [str(p) for p in paths], "target": target}
+    command = [sys.executable, "-I", "-S", "-B", str(CHILD), json.dumps(job)]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=60,
                                 env=environment(function), cwd=paths[0])  # fmt: skip

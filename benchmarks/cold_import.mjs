@@ -4,11 +4,11 @@
 //
 //   node cold_import.mjs <pyodide package folder> <job as JSON>
 //
-// The job: {"mounts": {"/var/task": host folder, ...}, "path": [sys.path entries, first
-// first], "env": {...}, "target": "module.attribute" or "floor"}. The answer, one JSON line on
-// stdout: {"seconds", "source", "compiled": [modules compiled from source during the import]}.
+// The job: {"mounts": {"/var/task": host folder, ...}, "env": {...}} and what
+// cold_import_child.py takes ("path", "target"). The answer, its JSON, one line on stdout.
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const [packageFolder, jobText] = process.argv.slice(2);
 const job = JSON.parse(jobText);
@@ -23,38 +23,12 @@ for (const [mountPoint, hostFolder] of Object.entries(job.mounts)) {
   pyodide.FS.mkdirTree(mountPoint);
   pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: hostFolder }, mountPoint);
 }
-pyodide.globals.set("JOB", jobText);
-const answer = pyodide.runPython(`
-import importlib, importlib.machinery, json, sys, time
-
-job = json.loads(JOB)
-sys.dont_write_bytecode = True  # /var/task and /opt are read-only on Lambda
-sys.path[:0] = job["path"]
-importlib.invalidate_caches()
-
-# Every module whose bytecode is missing (or unusable) is compiled from its source here.
-compiled = []
-original = importlib.machinery.SourceFileLoader.source_to_code
-def counted(self, data, path, *args, **kwargs):
-    compiled.append(path)
-    return original(self, data, path, *args, **kwargs)
-importlib.machinery.SourceFileLoader.source_to_code = counted
-
-if job["target"] == "floor":
-    started = time.perf_counter()
-    import boto3
-    boto3.client("dynamodb")
-    elapsed = time.perf_counter() - started
-    source = boto3.__file__
-else:
-    module_name, _, attribute = job["target"].rpartition(".")
-    started = time.perf_counter()
-    module = importlib.import_module(module_name)
-    handler = getattr(module, attribute)
-    elapsed = time.perf_counter() - started
-    source = module.__file__
-    if not callable(handler):
-        raise SystemExit(job["target"] + " is not callable")
-json.dumps({"seconds": elapsed, "source": source, "compiled": compiled})
-`);
+// The measurement itself is cold_import_child.py, the same file the 3.11 run executes.
+const child = readFileSync(fileURLToPath(new URL("cold_import_child.py", import.meta.url)), "utf8");
+// Run as a module, not as __main__: the script's own entry point is for the 3.11 run.
+const namespace = pyodide.globals.get("dict")();
+namespace.set("__name__", "cold_import_child");
+pyodide.runPython(child, { globals: namespace, filename: "/bench/cold_import_child.py" });
+namespace.set("JOB", jobText);
+const answer = pyodide.runPython("json.dumps(measure(json.loads(JOB)))", { globals: namespace });
 process.stdout.write(answer + "\n");
