@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from offline.emulator import Emulator, free_port  # noqa: E402
+from offline.emulator_process import EmulatorProcess  # noqa: E402
+from offline.ports import free_ports  # noqa: E402
 from ops.deploy import sam_deploy_command  # noqa: E402
 
 REGION, ENV = "us-east-1", "dev"
@@ -80,7 +81,7 @@ COMMANDS: dict[str, Callable[[], list[str]]] = {
 
 def deploy_twice(name: str) -> tuple[float, float]:
     """(clean, no-op) for one command, on a fresh emulator."""
-    emulator = Emulator(free_port())
+    emulator = EmulatorProcess(free_ports(1)[0])
     endpoint = emulator.start()
     try:
         env = environment(endpoint.url)

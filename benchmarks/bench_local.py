@@ -84,14 +84,11 @@ stderr, where refusals are logged) is in the same throwaway folder, removed at t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import math
-import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -104,12 +101,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from offline.driver import REQUEST_TIMEOUT_S, DriverError, ServeProcess  # noqa: E402
+from offline.ports import HOST  # noqa: E402
+
 MANIFEST = ROOT / "build" / "manifest.json"
-HOST = "127.0.0.1"
 START_TARGET_S = 30.0
 START_GIVE_UP_S = 120.0
-STOP_GRACE_S = 15.0
-REQUEST_TIMEOUT_S = 35.0  # above the gateway's 30 s integration timeout
 MIX_CYCLE = 20
 MIX_HEALTH = (4, 11, 18)  # 3 of 20: 15 %
 MIX_LIST = (1, 8, 15)  # 3 of 20: 15 %; the other 14 of 20 read the item
@@ -151,83 +150,21 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports the kernel hands out, all held at once so that they differ."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind((HOST, 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+class Stack(ServeProcess):
+    """One `python -m offline serve` (offline/driver.py), from this tree or from another
+    (`root`: the burst's baseline), and what the benchmark reads from its log."""
 
-
-def group_members(group: int) -> list[int]:
-    """Live (not zombie) processes in a process group."""
-    proc = Path("/proc")
-    if not proc.is_dir():
+    def wait_healthy(self, timeout_s: float = START_GIVE_UP_S) -> float:
         try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return []
-        return [group]
-    members = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
+            return super().wait_healthy(timeout_s)
+        except DriverError as error:
+            sys.exit(str(error))
+
+    def token(self, user: str) -> str:
         try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[2]) == group:
-            members.append(int(entry.name))
-    return members
-
-
-def signal_group(group: int, signal_number: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(group, signal_number)
-
-
-class Stack:
-    """One `python -m offline serve` on free ports, in a process group of its own, from this
-    tree or from another (`root`: the burst's baseline)."""
-
-    def __init__(self, work: Path, name: str, enforce: bool = True, root: Path = ROOT) -> None:
-        self.name = name
-        self.enforce = enforce
-        self.root = root
-        self.port, emulator_port = free_ports(2)
-        self.state = work / f"state-{name}.json"
-        self.log_path = work / f"offline-{name}.log"
-        # The emulator's stderr (where it logs refusals) goes to the same log.
-        self.env = {**os.environ, "OFFLINE_STATE": str(self.state), "OFFLINE_EMULATOR_LOG": "1"}
-        self.leftovers: list[int] = []
-        self.forced = False
-        command = [sys.executable, "-m", "offline", "serve", "--port", str(self.port),
-                   "--emulator-port", str(emulator_port)]  # fmt: skip
-        if not enforce:
-            command.append("--no-enforcement")
-        with self.log_path.open("wb") as log:
-            self.started = time.perf_counter()
-            self.process = subprocess.Popen(
-                command,
-                cwd=root,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.group = self.process.pid  # a new session: its leader's pid is the group id
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
+            return super().token(user)
+        except DriverError as error:
+            sys.exit(str(error))
 
     def refusals(self) -> list[str]:
         """The emulator's refusal lines in the log, whatever side it is."""
@@ -262,73 +199,11 @@ class Stack:
                 return found, offset + len(complete)
             time.sleep(0.05)
 
-    def wait_healthy(self) -> float:
-        """Seconds from the launch to the first 200 on GET /health."""
-        while True:
-            status = None
-            connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
-            try:
-                connection.request("GET", "/health")
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                pass
-            finally:
-                connection.close()
-            elapsed = time.perf_counter() - self.started
-            if status == 200:
-                return elapsed
-            if self.process.poll() is not None:
-                sys.exit(f"offline serve exited with {self.process.returncode}:\n"
-                         f"{self.log_tail()}")  # fmt: skip
-            if elapsed > START_GIVE_UP_S:
-                sys.exit(f"no 200 on GET /health after {START_GIVE_UP_S:.0f}s:\n"
-                         f"{self.log_tail()}")  # fmt: skip
-            time.sleep(0.05)
-
-    def token(self, user: str) -> str:
-        command = [sys.executable, "-m", "offline", "token", user]
-        result = subprocess.run(
-            command, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=60
-        )
-        lines = result.stdout.strip().splitlines()
-        if result.returncode != 0 or not lines:
-            sys.exit(f"offline token {user} failed:\n{result.stdout}\n{result.stderr}")
-        return lines[-1]
-
     def call(
         self, method: str, path: str, token: str, body: dict | None = None
     ) -> tuple[int, bytes]:
-        headers = {"authorization": f"Bearer {token}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["content-type"] = "application/json"
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT_S)
-        try:
-            connection.request(method, path, body=data, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.read()
-        finally:
-            connection.close()
-
-    def stop(self) -> None:
-        """SIGTERM to the group, SIGKILL after the grace period; then nothing may be left."""
-        if self.process.poll() is None:
-            signal_group(self.group, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self.forced = True
-                signal_group(self.group, signal.SIGKILL)
-                self.process.wait()
-        deadline = time.monotonic() + 5
-        while (members := group_members(self.group)) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if members:
-            self.leftovers = members
-            signal_group(self.group, signal.SIGKILL)
+        reply = self.request(method, path, token=token, body=body, timeout_s=REQUEST_TIMEOUT_S)
+        return reply.status, reply.body
 
 
 def load(
@@ -569,7 +444,7 @@ def compare_enforcement(args: argparse.Namespace, work: Path, stacks: list[Stack
     for number in range(1, args.rounds + 1):
         order = (on, off) if number % 2 else (off, on)
         for position, side in enumerate(order, 1):
-            stack = Stack(work, f"enforce-{side.label}-{number}", side.enforce)
+            stack = Stack(work, f"enforce-{side.label}-{number}", enforce=side.enforce)
             stacks.append(stack)
             try:
                 warm, mix = measure_side(args, stack)

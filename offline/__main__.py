@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from offline.console import say
-from offline.emulator import Endpoint, PortTaken
-from offline.functions import Functions, InvocationError, InvocationTimeout
+from offline.endpoint import Endpoint
 from offline.fuzz import CONFIG as FUZZ_CONFIG
 from offline.gateway import make_server
-from offline.local import STATE, attach, check_ports, read_state, start, write_state
+from offline.ports import PortTaken
+from offline.running_stack import check_ports, start
+from offline.sandbox_pool import InvocationError, InvocationTimeout, SandboxPool
+from offline.state_file import STATE, attach, read_state, write_state
+from template_gen.spec import SPEC
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -31,6 +34,7 @@ def serve(args: argparse.Namespace) -> int:
     with ExitStack() as exits:
         running = start(
             exits,
+            SPEC,
             emulator_port=args.emulator_port,
             region=args.region,
             environment=args.environment,
@@ -56,7 +60,7 @@ def serve(args: argparse.Namespace) -> int:
         try:
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
-            say("\nstopping: gateway, workers, emulator")
+            say("\nstopping: gateway, sandboxes, emulator")
     return 0
 
 
@@ -114,24 +118,27 @@ def invoke(args: argparse.Namespace) -> int:
         state = read_state()
         if state:
             say(f"invoking against the running local stack at {state['endpoint']}")
-            functions = Functions(attach(state))
-            exits.callback(functions.stop)
+            sandboxes = SandboxPool.for_stack(attach(state))
+            exits.callback(sandboxes.stop)
         else:
-            from offline.emulator import free_port
+            from offline.ports import free_ports
 
             say("no local stack is running: starting one for this invocation")
-            functions = start(
+            sandboxes = start(
                 exits,
-                emulator_port=free_port(),
+                SPEC,
+                emulator_port=free_ports(1)[0],
                 region=args.region,
                 environment="dev",
                 origins=["http://localhost:5173"],
                 warm=False,
-            ).functions
+            ).sandboxes
         try:
-            function = functions.find(args.function)
+            function = sandboxes.find(args.function)
         except KeyError:
-            names = sorted(f.config.name for f in functions.by_logical_id.values())
+            names = sorted(
+                f.config.spec_name or f.config.name for f in sandboxes.by_logical_id.values()
+            )
             say(f"no function {args.function!r}; the stack has: {', '.join(names)}")
             return 2
         say(f"--- {function.config.name} logs ---")
@@ -164,8 +171,8 @@ def fuzz(args: argparse.Namespace) -> int:
 
 
 def emulator(args: argparse.Namespace) -> int:
-    from offline.emulator import ensure_free
-    from offline.emulator_server import serve as serve_emulator
+    from offline.emulator_app import serve as serve_emulator
+    from offline.ports import ensure_free
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -176,7 +183,7 @@ def emulator(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("serve", help="emulator, deploy, workers and the HTTP API")
+    run = sub.add_parser("serve", help="emulator, deploy, function sandboxes and the HTTP API")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))
     run.add_argument(
         "--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", 5000))

@@ -15,7 +15,7 @@ from joserfc import jwt
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 
-from offline.api import Authorizer
+from offline.http_api import Authorizer
 
 ALGORITHMS = ["RS256"]
 

@@ -1,7 +1,7 @@
 """Every call a role makes, authorized before the emulator serves it, as AWS authorizes it.
 
 moto serves any request from anyone. In front of it, this WSGI layer finds the caller from
-the request's access key: a session of a role (the function workers get one each, from the
+the request's access key: a session of a role (the function sandboxes get one each, from the
 emulator's STS, as Lambda does) or the emulator's administrator identity, which is how the
 deploy tooling and the tests call it, like an account administrator. For a role it turns the
 request into the checks AWS makes (offline/calls.py), decides each with the role's deployed

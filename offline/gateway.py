@@ -11,10 +11,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from offline.api import HttpApi
 from offline.auth import JwtVerifier, Unauthorized, as_passed_through
-from offline.functions import Functions, InvocationError, InvocationTimeout
+from offline.http_api import HttpApi
 from offline.payload import HttpRequest, HttpResponse, build_event, gateway_error, map_response
+from offline.sandbox_pool import InvocationError, InvocationTimeout, SandboxPool
 
 # HTTP API quotas: the request payload, and how long an integration may take.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -30,13 +30,13 @@ class Gateway:
         self,
         api: HttpApi,
         verifiers: dict[str, JwtVerifier],
-        functions: Functions,
+        sandboxes: SandboxPool,
         api_id: str,
         openapi: dict[str, Any] | None = None,
     ) -> None:
         self.api = api
         self.verifiers = verifiers
-        self.functions = functions
+        self.sandboxes = sandboxes
         self.api_id = api_id
         self.openapi = openapi
         self._log_lock = threading.Lock()
@@ -81,7 +81,7 @@ class Gateway:
                 response.headers.append(("www-authenticate", refused.challenge))
                 return self._cors(response, origin), route.key
         event = build_event(request, route.key, path_parameters, claims, self.api_id)
-        function = self.functions.by_logical_id[route.function]
+        function = self.sandboxes.by_logical_id[route.function]
         timeout = min(INTEGRATION_TIMEOUT_S, function.config.timeout_s + 1)
         try:
             result = function.invoke(event, timeout)

@@ -3,7 +3,7 @@ execution role's credentials, to a stream of the sandbox
 (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html). The role's
 logs grants (and the key use through CloudWatch Logs that the group's encryption needs) are
 then exercised by every run, and `make logs` shows local output too. Lines still reach the
-console. Runs inside a worker process.
+console. Runs inside a sandbox process (offline/sandbox_runtime.py).
 """
 
 from __future__ import annotations

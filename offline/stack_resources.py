@@ -23,7 +23,7 @@ from botocore.parsers import ResponseParserError
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
-# Set by the emulator process once it knows its own address (offline/emulator_server.py).
+# Set by the emulator process once it knows its own address (offline/emulator_app.py).
 SELF_URL_VARIABLE = "OFFLINE_EMULATOR_URL"
 
 

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from offline.driver import ServeProcess
 from template_gen.spec import SPEC
-from tests.e2e.conftest import LocalStack, multipart, start_local, stop_local
+from tests.e2e.conftest import multipart, start_local, stop_local
 
 pytestmark = pytest.mark.e2e
 STACK = f"{SPEC.project}-dev"
@@ -35,7 +35,7 @@ def audit(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def strict(
     built: None, audit: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalStack]:
+) -> Iterator[ServeProcess]:
     env = {"OFFLINE_AUDIT_DIR": str(audit), "OFFLINE_AUDIT_EXPECTED_DENIALS": "1"}
     stack = start_local(tmp_path_factory.mktemp("strict"), "us-east-1", env)
     try:
@@ -45,7 +45,7 @@ def strict(
 
 
 @pytest.fixture(scope="module")
-def dora(strict: LocalStack) -> str:
+def dora(strict: ServeProcess) -> str:
     return strict.token("dora")
 
 
@@ -58,7 +58,7 @@ def refusals(audit: Path) -> list[dict[str, Any]]:
     ]
 
 
-def role_policy(stack: LocalStack, function: str) -> tuple[str, str, dict[str, Any]]:
+def role_policy(stack: ServeProcess, function: str) -> tuple[str, str, dict[str, Any]]:
     role = f"{STACK}-{function}-{stack.region}"
     name = f"{function}-least-privilege"
     document = stack.client("iam").get_role_policy(RoleName=role, PolicyName=name)
@@ -77,7 +77,7 @@ def without(document: dict[str, Any], action: str, sid: str) -> dict[str, Any]:
 
 
 def test_a_role_one_action_short_fails_its_route_naming_the_action(
-    strict: LocalStack, audit: Path, dora: str
+    strict: ServeProcess, audit: Path, dora: str
 ) -> None:
     item = strict.request("POST", "/items", token=dora, body={"name": "Lamp"}).json
     path, headers = f"/items/{item['id']}", {"if-match": '"1"'}
@@ -104,7 +104,7 @@ def test_a_role_one_action_short_fails_its_route_naming_the_action(
     assert again.status == 200
 
 
-def test_a_failed_idempotent_create_clears_its_record(strict: LocalStack, dora: str) -> None:
+def test_a_failed_idempotent_create_clears_its_record(strict: ServeProcess, dora: str) -> None:
     """Powertools deletes the in-progress record when the create fails, so a retry can run
     (this is the idempotency table's DeleteItem grant at work)."""
     iam = strict.client("iam")
@@ -124,7 +124,7 @@ def test_a_failed_idempotent_create_clears_its_record(strict: LocalStack, dora: 
     assert retried.status == 201, retried.body
 
 
-def grant_upload(stack: LocalStack, token: str, size: int = 1024) -> dict[str, Any]:
+def grant_upload(stack: ServeProcess, token: str, size: int = 1024) -> dict[str, Any]:
     item = stack.request("POST", "/items", token=token, body={"name": "Frame"}).json
     body = {"filename": "frame.png", "content_type": "image/png", "size": size}
     grant = stack.request("POST", f"/items/{item['id']}/attachments", token=token, body=body)
@@ -147,7 +147,9 @@ def post(upload: dict[str, Any], content: bytes, **changes: str | None) -> tuple
         return error.code, error.read().decode()
 
 
-def test_a_key_policy_missing_the_service_refuses_the_upload(strict: LocalStack, dora: str) -> None:
+def test_a_key_policy_missing_the_service_refuses_the_upload(
+    strict: ServeProcess, dora: str
+) -> None:
     kms = strict.client("kms")
     key = kms.describe_key(KeyId=f"alias/{STACK}")["KeyMetadata"]["KeyId"]
     rendered = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
@@ -192,7 +194,7 @@ def test_a_key_policy_missing_the_service_refuses_the_upload(strict: LocalStack,
     ],
 )
 def test_an_upload_that_breaks_its_policy_is_refused(
-    strict: LocalStack, dora: str, content: bytes, changes: dict[str, str | None], code: str
+    strict: ServeProcess, dora: str, content: bytes, changes: dict[str, str | None], code: str
 ) -> None:
     """The fields POST /items/{id}/attachments hands out: 1,024 bytes of image/png under the
     item's own prefix, and nothing else (offline/post_policy.py)."""
@@ -202,7 +204,7 @@ def test_an_upload_that_breaks_its_policy_is_refused(
     assert post(upload, b"x" * 1024)[0] == 204  # the untouched form still works
 
 
-def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: LocalStack) -> None:
+def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: ServeProcess) -> None:
     """ssm:GetParameter alone is not enough under the parameters' own key. Under the AWS
     managed key it is: the reason the key exists."""
     iam, sts = strict.client("iam"), strict.client("sts")
@@ -238,14 +240,7 @@ def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: LocalS
     credentials = sts.assume_role(
         RoleArn=f"arn:aws:iam::123456789012:role/{reader}", RoleSessionName="reader"
     )["Credentials"]
-    ssm = boto3.client(
-        "ssm",
-        region_name=strict.region,
-        endpoint_url=strict.emulator,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    ssm = strict.emulator.client("ssm", strict.region, session=credentials)
     with pytest.raises(ClientError) as refused:
         ssm.get_parameter(Name=parameter, WithDecryption=True)
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

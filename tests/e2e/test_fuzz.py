@@ -11,14 +11,15 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.e2e.conftest import ROOT, LocalStack
+from offline.driver import ServeProcess
+from tests.e2e.conftest import ROOT
 
 CONFIG = ROOT / "offline" / "fuzz.toml"
 SEED = 20261201
 EXAMPLES = 20  # per operation: about 800 requests, a bounded CI time with a fixed seed
 
 
-def run_fuzz(local: LocalStack, *options: str) -> tuple[subprocess.CompletedProcess, ET.Element]:
+def run_fuzz(local: ServeProcess, *options: str) -> tuple[subprocess.CompletedProcess, ET.Element]:
     result = subprocess.run(
         [sys.executable, "-m", "offline", "fuzz", *options],
         cwd=ROOT,
@@ -35,7 +36,7 @@ def run_fuzz(local: LocalStack, *options: str) -> tuple[subprocess.CompletedProc
     return result, suite
 
 
-def test_schemathesis_finds_nothing_with_every_check(local: LocalStack) -> None:
+def test_schemathesis_finds_nothing_with_every_check(local: ServeProcess) -> None:
     result, suite = run_fuzz(local, "--examples", str(EXAMPLES), "--seed", str(SEED))
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
     document = json.loads((ROOT / "build" / "openapi.json").read_text())
@@ -48,7 +49,7 @@ def test_schemathesis_finds_nothing_with_every_check(local: LocalStack) -> None:
 
 
 def test_the_fuzzer_does_fail_the_build_when_the_api_breaks_a_rule(
-    local: LocalStack, tmp_path: Path
+    local: ServeProcess, tmp_path: Path
 ) -> None:
     """Without the contract's 428 for a missing If-Match, schemathesis expects a 4xx it
     knows, and the command fails: the run above passes because the checks hold."""

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import LocalStack, multipart, start_local, stop_local
+from offline.driver import ServeProcess
+from tests.e2e.conftest import multipart, start_local, stop_local
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ def claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def register(local: LocalStack, token: str) -> dict:
+def register(local: ServeProcess, token: str) -> dict:
     me = claims(token)["sub"]
     reply = local.request("GET", f"/users/{me}", token=token)
     if reply.status == 404:
@@ -34,13 +35,13 @@ def register(local: LocalStack, token: str) -> dict:
     return reply.json
 
 
-def test_health_needs_no_token(local: LocalStack) -> None:
+def test_health_needs_no_token(local: ServeProcess) -> None:
     reply = local.request("GET", "/health")
     assert reply.status == 200
     assert reply.json["status"] == "ok" and len(reply.json["version"]) == 16
 
 
-def test_the_item_lifecycle(local: LocalStack, alice: str) -> None:
+def test_the_item_lifecycle(local: ServeProcess, alice: str) -> None:
     created = local.request(
         "POST", "/items", token=alice, body={"name": "Lamp", "price_cents": 1999}
     )
@@ -66,7 +67,7 @@ def test_the_item_lifecycle(local: LocalStack, alice: str) -> None:
     assert local.request("GET", path, token=alice).status == 404
 
 
-def test_profiles_and_unique_emails(local: LocalStack, alice: str, bob: str) -> None:
+def test_profiles_and_unique_emails(local: ServeProcess, alice: str, bob: str) -> None:
     mine = register(local, alice)
     theirs = register(local, bob)
     assert local.request("GET", f"/users/{mine['id']}", token=bob).json.keys() == {
@@ -94,7 +95,7 @@ def test_profiles_and_unique_emails(local: LocalStack, alice: str, bob: str) -> 
     )
 
 
-def test_profiles_are_listed_across_pages(local: LocalStack, alice: str, bob: str) -> None:
+def test_profiles_are_listed_across_pages(local: ServeProcess, alice: str, bob: str) -> None:
     """The listing reads the `by-created` index and signs its cursors with the SecureString
     key, as the users role is allowed to: nothing more."""
     ids = {register(local, token)["id"] for token in (alice, bob)}
@@ -110,7 +111,7 @@ def test_profiles_are_listed_across_pages(local: LocalStack, alice: str, bob: st
     assert ids <= set(seen) and len(seen) == len(set(seen))
 
 
-def test_an_idempotency_key_replays_the_first_create(local: LocalStack, alice: str) -> None:
+def test_an_idempotency_key_replays_the_first_create(local: ServeProcess, alice: str) -> None:
     headers = {"idempotency-key": f"order-{uuid.uuid4()}"}
     first = local.request("POST", "/items", token=alice, body={"name": "Desk"}, headers=headers)
     again = local.request("POST", "/items", token=alice, body={"name": "Desk"}, headers=headers)
@@ -120,7 +121,7 @@ def test_an_idempotency_key_replays_the_first_create(local: LocalStack, alice: s
     assert other.status == 409 and other.json["error"]["code"] == "idempotency_key_reused"
 
 
-def test_pagination_across_pages(local: LocalStack) -> None:
+def test_pagination_across_pages(local: ServeProcess) -> None:
     token = local.token(f"pager-{uuid.uuid4().hex[:8]}")
     created = {
         local.request("POST", "/items", token=token, body={"name": f"n{i}"}).json["id"]
@@ -137,7 +138,7 @@ def test_pagination_across_pages(local: LocalStack) -> None:
     assert set(seen) == created and pages == 3
 
 
-def test_tenancy(local: LocalStack, alice: str, bob: str) -> None:
+def test_tenancy(local: ServeProcess, alice: str, bob: str) -> None:
     item = local.request("POST", "/items", token=alice, body={"name": "Mine"}).json
     for method, body, headers in (
         ("GET", None, {}),
@@ -150,7 +151,7 @@ def test_tenancy(local: LocalStack, alice: str, bob: str) -> None:
     assert item["id"] not in {i["id"] for i in listed}
 
 
-def test_auth_failures(local: LocalStack, alice: str, tmp_path: Path) -> None:
+def test_auth_failures(local: ServeProcess, alice: str, tmp_path: Path) -> None:
     assert local.request("GET", "/items").status == 401
     assert local.request("GET", "/items", token="garbage").json == {"message": "Unauthorized"}
     header, payload, signature = alice.split(".")
@@ -178,7 +179,7 @@ def test_auth_failures(local: LocalStack, alice: str, tmp_path: Path) -> None:
     assert local.request("GET", "/items", token=alice).status == 200
 
 
-def test_cors_preflight_for_allowed_and_foreign_origins(local: LocalStack) -> None:
+def test_cors_preflight_for_allowed_and_foreign_origins(local: ServeProcess) -> None:
     def preflight(origin: str):
         return local.request(
             "OPTIONS",
@@ -202,7 +203,7 @@ def test_cors_preflight_for_allowed_and_foreign_origins(local: LocalStack) -> No
     assert "etag" in simple.headers["access-control-expose-headers"]
 
 
-def test_upload_through_the_presigned_post(local: LocalStack, alice: str) -> None:
+def test_upload_through_the_presigned_post(local: ServeProcess, alice: str) -> None:
     item = local.request("POST", "/items", token=alice, body={"name": "Photo frame"}).json
     content = b"\x89PNG\r\n\x1a\n" + b"0" * 100
     grant = local.request(
@@ -213,7 +214,7 @@ def test_upload_through_the_presigned_post(local: LocalStack, alice: str) -> Non
     )
     assert grant.status == 201, grant.body
     upload = grant.json
-    assert upload["url"].startswith(local.emulator)
+    assert upload["url"].startswith(local.emulator.url)
     body, content_type = multipart(upload["fields"], "frame.png", content)
     request = urllib.request.Request(
         upload["url"], data=body, method="POST", headers={"content-type": content_type}
@@ -244,7 +245,7 @@ def test_a_second_region_serves_its_own_stack(built: None, tmp_path: Path) -> No
         stop_local(stack)
 
 
-def test_a_taken_port_fails_at_once_naming_it(local: LocalStack) -> None:
+def test_a_taken_port_fails_at_once_naming_it(local: ServeProcess) -> None:
     import subprocess
     import sys
 
@@ -262,7 +263,7 @@ def test_a_taken_port_fails_at_once_naming_it(local: LocalStack) -> None:
     assert f"port {port} on 127.0.0.1 is taken (HTTP API)" in result.stderr
 
 
-def test_what_the_emulator_skips_is_created_by_offline(local: LocalStack) -> None:
+def test_what_the_emulator_skips_is_created_by_offline(local: ServeProcess) -> None:
     """Alarms, metric filters, the user pool and policies exist as the template declares."""
     template = json.loads(local.state.read_text())["template"]["Resources"]
 
@@ -283,7 +284,7 @@ def test_what_the_emulator_skips_is_created_by_offline(local: LocalStack) -> Non
 
 
 def test_parallel_patches_with_one_if_match_give_exactly_one_200(
-    local: LocalStack, alice: str
+    local: ServeProcess, alice: str
 ) -> None:
     """DynamoDB applies a condition and its write as one step; so does the emulator, under
     the gateway's and the workers' concurrency (offline/atomic_writes.py, whose lock
@@ -305,7 +306,7 @@ def test_parallel_patches_with_one_if_match_give_exactly_one_200(
 
 
 def raw(
-    local: LocalStack, request: bytes, timeout_s: float = 3
+    local: ServeProcess, request: bytes, timeout_s: float = 3
 ) -> tuple[int, dict[str, str], bytes]:
     """One request as bytes on a fresh connection; the answer within `timeout_s`."""
     host, port = local.url.removeprefix("http://").split(":")
@@ -326,7 +327,7 @@ def raw(
     return int(lines[0].split()[1]), headers, body
 
 
-def test_the_gateway_refuses_bad_lengths_at_once_in_json(local: LocalStack) -> None:
+def test_the_gateway_refuses_bad_lengths_at_once_in_json(local: ServeProcess) -> None:
     for length in (b"abc", b"-1"):
         status, headers, body = raw(
             local, b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n"
@@ -337,7 +338,7 @@ def test_the_gateway_refuses_bad_lengths_at_once_in_json(local: LocalStack) -> N
     assert status == 400 and json.loads(body) == {"message": "Bad Request"}
 
 
-def test_a_chunked_body_is_decoded(local: LocalStack, alice: str) -> None:
+def test_a_chunked_body_is_decoded(local: ServeProcess, alice: str) -> None:
     document = json.dumps({"name": "Chunked"}).encode()
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (document[:7], document[7:]))
     status, _, body = raw(
@@ -349,13 +350,13 @@ def test_a_chunked_body_is_decoded(local: LocalStack, alice: str) -> None:
     assert status == 201 and json.loads(body)["name"] == "Chunked"
 
 
-def test_an_unknown_method_is_api_gateways_404_in_json(local: LocalStack) -> None:
+def test_an_unknown_method_is_api_gateways_404_in_json(local: ServeProcess) -> None:
     for method in (b"TRACE", b"PROPFIND"):
         status, _, body = raw(local, method + b" /items HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == 404 and json.loads(body) == {"message": "Not Found"}, method
 
 
-def test_the_gateways_own_errors_carry_cors_for_an_allowed_origin(local: LocalStack) -> None:
+def test_the_gateways_own_errors_carry_cors_for_an_allowed_origin(local: ServeProcess) -> None:
     origin = {"origin": "http://localhost:5173"}
     too_big = local.request("POST", "/items", raw=b"x" * (10 * 1024 * 1024 + 1), headers=origin)
     assert too_big.status == 413
@@ -368,13 +369,13 @@ def test_the_gateways_own_errors_carry_cors_for_an_allowed_origin(local: LocalSt
     assert "access-control-allow-origin" not in foreign.headers
 
 
-def test_a_401_says_why_in_www_authenticate(local: LocalStack) -> None:
+def test_a_401_says_why_in_www_authenticate(local: ServeProcess) -> None:
     assert local.request("GET", "/items").headers["www-authenticate"] == "Bearer"
     garbage = local.request("GET", "/items", token="garbage").headers["www-authenticate"]
     assert garbage.startswith('Bearer scope="" error="invalid_token" error_description=')
 
 
-def test_the_openapi_document_is_served_with_this_stack_as_its_server(local: LocalStack) -> None:
+def test_the_openapi_document_is_served_with_this_stack_as_its_server(local: ServeProcess) -> None:
     reply = local.request("GET", "/openapi.json", headers={"origin": "http://localhost:5173"})
     assert reply.status == 200 and reply.headers["content-type"] == "application/json"
     document = reply.json

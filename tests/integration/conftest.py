@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from offline.emulator import Emulator, free_port
+from offline.emulator_process import EmulatorProcess
+from offline.endpoint import Endpoint
+from offline.ports import free_ports
 from ops.deploy import sam_deploy_command
 from tests.conftest import aws_environment
 
@@ -57,13 +58,7 @@ class Deployment:
         )
 
     def client(self, service: str, region: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.endpoint,
-            aws_access_key_id="tester",
-            aws_secret_access_key="tester",
-        )
+        return Endpoint(self.endpoint).client(service, region)
 
 
 def project_copy(destination: Path) -> Path:
@@ -92,7 +87,7 @@ def deploy_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def emulator_url() -> Iterator[str]:
     """The project's emulator (`make emulator`) as a child process, on a free port."""
-    emulator = Emulator(free_port())
+    emulator = EmulatorProcess(free_ports(1)[0])
     endpoint = emulator.start()
     try:
         yield endpoint.url

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from offline.emulator import free_port
+from offline.ports import free_ports
 from template_gen.spec import SPEC
 from tests.conftest import aws_environment
 from tests.integration.conftest import Deployment
@@ -41,7 +41,7 @@ def test_without_credentials_each_command_says_so(deployment: Deployment, target
 
 @pytest.mark.parametrize("target", sorted(COMMANDS))
 def test_an_endpoint_nobody_answers_is_named(deployment: Deployment, target: str) -> None:
-    endpoint = f"http://127.0.0.1:{free_port()}"
+    endpoint = f"http://127.0.0.1:{free_ports(1)[0]}"
     line = failure(deployment, target, *COMMANDS[target], **aws_environment(endpoint))
     assert f"nothing answers at AWS_ENDPOINT_URL={endpoint}" in line, line
     assert "make emulator" in line

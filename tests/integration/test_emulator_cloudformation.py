@@ -10,9 +10,10 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, WaiterError
+
+from offline.endpoint import Endpoint
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +39,7 @@ def table(name: str, **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def client(emulator_url: str) -> Callable[[str], Any]:
     def make(service: str, region: str = "eu-central-1") -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=emulator_url,
-            aws_access_key_id="tester",
-            aws_secret_access_key="tester",
-        )
+        return Endpoint(emulator_url).client(service, region)
 
     return make
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from offline.emulator import free_port
+from offline.endpoint import Endpoint
+from offline.ports import free_ports
 from tests.conftest import aws_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def clean_environment() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[dict[str, str]]:
     """An environment whose every AWS call goes to a fresh emulator on loopback."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_ports(1)[0], verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:
@@ -40,13 +40,7 @@ def built() -> None:
 
 
 def client(emulator: dict[str, str], service: str, region: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=emulator["AWS_ENDPOINT_URL"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return Endpoint(emulator["AWS_ENDPOINT_URL"]).client(service, region)
 
 
 def ops(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -9,16 +9,15 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.dynamodb import models
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
 
 from offline import atomic_writes
-from offline.emulator import free_port
+from offline.endpoint import Endpoint
+from offline.ports import free_ports
 
 CLIENTS = 8
 
@@ -47,7 +46,7 @@ def slow_conditions(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     # restored after the test.
     moto_alone = getattr(DynamoHandler.call_action, "__wrapped__", DynamoHandler.call_action)
     monkeypatch.setattr(DynamoHandler, "call_action", moto_alone)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_ports(1)[0], verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:
@@ -58,14 +57,7 @@ def slow_conditions(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 def successful_updates(endpoint: str) -> int:
     def client() -> Any:
-        return boto3.client(
-            "dynamodb",
-            region_name="us-east-1",
-            endpoint_url=endpoint,
-            aws_access_key_id="t",
-            aws_secret_access_key="t",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        return Endpoint(endpoint).client("dynamodb", "us-east-1", retries={"total_max_attempts": 1})
 
     admin, table = client(), f"t{time.monotonic_ns()}"
     admin.create_table(

@@ -17,9 +17,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from offline.api import Authorizer, HttpApi, Route, _pattern
 from offline.auth import JwtVerifier, Unauthorized
-from offline.functions import InvocationError, InvocationTimeout
 from offline.gateway import (
     MAX_PAYLOAD_BYTES,
     BadRequest,
@@ -28,7 +26,9 @@ from offline.gateway import (
     PayloadTooLarge,
     read_body,
 )
+from offline.http_api import Authorizer, HttpApi, Route, _pattern
 from offline.payload import HttpRequest
+from offline.sandbox_pool import InvocationError, InvocationTimeout
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
 CLIENT = "client-1"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-from offline.api import _pattern
 from offline.auth import as_passed_through
+from offline.http_api import _pattern
 from offline.payload import HttpRequest, build_event, map_response
 
 

@@ -1,7 +1,7 @@
 """The emulator process: moto in server mode on loopback, with the CloudFormation of
 offline/cloudformation.py and, in front of it all, the authorization of
 offline/enforcement.py. `make emulator` runs it in the foreground; `make local` and the tests
-start it as a child process (offline/emulator.py)."""
+start it as a child process (offline/emulator_process.py)."""
 
 from __future__ import annotations
 

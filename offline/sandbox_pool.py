@@ -1,6 +1,7 @@
-"""Functions as worker processes: each function's code unpacked from its built zip and
-layers, run with the environment of its deployed configuration. A worker keeps module state
-between invocations, as a warm Lambda sandbox does; a crashed or timed-out one is replaced."""
+"""The parent side of the function sandboxes: each function's code unpacked from its built
+zip and layers, run in sandbox processes (offline/sandbox_runtime.py is the child side) with
+the environment of its deployed configuration. A sandbox keeps module state between
+invocations, as a warm Lambda sandbox does; a crashed or timed-out one is replaced."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.deploy import LocalStack
-from offline.worker import serve
+from offline.deployed_stack import DeployedStack
+from offline.sandbox_runtime import serve
 
 SPAWN = multiprocessing.get_context("spawn")
 INIT_TIMEOUT_S = 60
+# Every function's environment names it as the spec does (template_gen/functions.py).
+SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
 
 
 class InvocationError(Exception):
@@ -28,7 +31,7 @@ class InvocationError(Exception):
 
 
 class InvocationTimeout(Exception):
-    """The function ran past its timeout; the worker is replaced."""
+    """The function ran past its timeout; its sandbox is replaced."""
 
 
 @dataclass
@@ -44,8 +47,13 @@ class FunctionConfig:
     layers: list[Path]
     role: str  # the execution role's ARN
 
+    @property
+    def spec_name(self) -> str | None:
+        """The function's name in the spec, as the template gives it to Powertools."""
+        return self.environment.get(SERVICE_NAME_VARIABLE)
 
-def download(stack: LocalStack, location: dict[str, str]) -> Path:
+
+def download(stack: DeployedStack, location: dict[str, str]) -> Path:
     """A zip from where the deployed template points (the artifacts bucket sam deploy filled),
     as Lambda fetches it; kept by its key, which is the zip's content hash."""
     target = stack.build / "local" / "code" / location["S3Bucket"] / location["S3Key"]
@@ -57,7 +65,7 @@ def download(stack: LocalStack, location: dict[str, str]) -> Path:
     return target
 
 
-def configurations(stack: LocalStack) -> dict[str, FunctionConfig]:
+def configurations(stack: DeployedStack) -> dict[str, FunctionConfig]:
     """From the emulator's deployed configuration, and the zips the template points at."""
     lambda_ = stack.client("lambda")
     layers = {
@@ -83,7 +91,7 @@ def configurations(stack: LocalStack) -> dict[str, FunctionConfig]:
     return configs
 
 
-class Worker:
+class SandboxProcess:
     """One sandbox: a spawned process that imported the handler and serves a pipe."""
 
     def __init__(self, config: FunctionConfig, task: Path, opt: Path, env: dict[str, str]):
@@ -137,7 +145,7 @@ class Worker:
         self.connection.close()
 
 
-class Function:
+class FunctionSandboxes:
     """A pool of sandboxes for one function, each serving one request at a time."""
 
     def __init__(self, config: FunctionConfig, root: Path, env: dict[str, str], size: int):
@@ -161,24 +169,24 @@ class Function:
         for layer in config.layers:
             with zipfile.ZipFile(layer) as archive:
                 archive.extractall(self.opt)
-        self.idle: queue.LifoQueue[Worker] = queue.LifoQueue()
+        self.idle: queue.LifoQueue[SandboxProcess] = queue.LifoQueue()
         self.started = 0
         self.lock = threading.Lock()
 
     def warm(self) -> None:
         self.idle.put(self._grow())
 
-    def _grow(self) -> Worker:
+    def _grow(self) -> SandboxProcess:
         with self.lock:
             self.started += 1
         try:
-            return Worker(self.config, self.task, self.opt, self.env)
+            return SandboxProcess(self.config, self.task, self.opt, self.env)
         except Exception:
             with self.lock:
                 self.started -= 1
             raise
 
-    def _take(self) -> Worker:
+    def _take(self) -> SandboxProcess:
         try:
             return self.idle.get_nowait()
         except queue.Empty:
@@ -188,15 +196,15 @@ class Function:
         return self._grow() if grow else self.idle.get()
 
     def invoke(self, event: dict[str, Any], timeout_s: float | None = None) -> Any:
-        worker = self._take()
+        sandbox = self._take()
         try:
-            result = worker.invoke(event, timeout_s or self.config.timeout_s)
+            result = sandbox.invoke(event, timeout_s or self.config.timeout_s)
         except (InvocationError, InvocationTimeout):
-            worker.kill()  # a fresh sandbox serves the next request
+            sandbox.kill()  # a fresh sandbox serves the next request
             with self.lock:
                 self.started -= 1
             raise
-        self.idle.put(worker)
+        self.idle.put(sandbox)
         return result
 
     def stop(self) -> None:
@@ -207,7 +215,7 @@ class Function:
                 return
 
 
-def role_session(stack: LocalStack, config: FunctionConfig) -> dict[str, str]:
+def role_session(stack: DeployedStack, config: FunctionConfig) -> dict[str, str]:
     """What Lambda gives a sandbox: credentials of the function's execution role, from STS,
     in a session named after the function
     (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html). Every
@@ -223,18 +231,33 @@ def role_session(stack: LocalStack, config: FunctionConfig) -> dict[str, str]:
     }
 
 
-class Functions:
-    def __init__(self, stack: LocalStack, pool_size: int = 4) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="offline-functions-"))
-        self.by_logical_id = {
-            logical: Function(config, self.root / logical, role_session(stack, config), pool_size)
-            for logical, config in configurations(stack).items()
-        }
+class SandboxPool:
+    """Every function of a deployed stack, each with its own sandboxes."""
 
-    def find(self, name: str) -> Function:
+    def __init__(self, by_logical_id: dict[str, FunctionSandboxes], root: Path) -> None:
+        self.by_logical_id = by_logical_id
+        self.root = root  # where the functions' code is unpacked; removed by stop()
+
+    @classmethod
+    def for_stack(cls, stack: DeployedStack, pool_size: int = 4) -> SandboxPool:
+        """Each function of the stack, its code unpacked, its role's session ready."""
+        root = Path(tempfile.mkdtemp(prefix="offline-functions-"))
+        return cls(
+            {
+                logical: FunctionSandboxes(
+                    config, root / logical, role_session(stack, config), pool_size
+                )
+                for logical, config in configurations(stack).items()
+            },
+            root,
+        )
+
+    def find(self, name: str) -> FunctionSandboxes:
+        """By the spec's name (which the deployed function carries as its Powertools
+        service name), its deployed name, or its logical id."""
         for function in self.by_logical_id.values():
-            short = function.config.name.rsplit("-", 1)[-1]
-            if name in (function.config.name, function.config.logical_id, short):
+            config = function.config
+            if name in (config.spec_name, config.name, config.logical_id):
                 return function
         raise KeyError(name)
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from offline.deploy import LocalStack
+from offline.deployed_stack import DeployedStack
 
 INTEGRATION = "x-amazon-apigateway-integration"
 CORS = "x-amazon-apigateway-cors"
@@ -94,7 +94,7 @@ def _function(integration: dict[str, Any], resources: dict[str, Any]) -> str:
     return logical
 
 
-def load(stack: LocalStack, api_logical_id: str = "HttpApi") -> HttpApi:
+def load(stack: DeployedStack, api_logical_id: str = "HttpApi") -> HttpApi:
     resources = stack.template["Resources"]
     body = resources[api_logical_id]["Properties"]["Body"]
     routes = []

@@ -1,4 +1,5 @@
-"""The child side of a function worker: one Lambda sandbox, one process.
+"""The child side of a function sandbox (offline/sandbox_pool.py is the parent): one Lambda
+sandbox, one process.
 
 It sets the function's environment, puts its code and layers on the path as Lambda does
 (/var/task, /opt/python), imports the handler once, then serves invocations from a pipe. The
@@ -36,7 +37,7 @@ class LambdaContext:
 
 
 def serve(connection: Connection, function: dict[str, Any]) -> None:
-    # Ctrl-C reaches the whole process group; the parent stops its workers itself.
+    # Ctrl-C reaches the whole process group; the parent stops its sandboxes itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(function["environment"])

@@ -1,26 +1,27 @@
-"""One local stack: the emulator, the deployed template, the function workers and the
-gateway, started in order with progress lines and stopped in reverse."""
+"""The whole stack on this machine, as `make local` runs it: the emulator, the deployed
+template, the function sandboxes and the gateway, started in order with progress lines and
+stopped in reverse."""
 
 from __future__ import annotations
 
 import json
-import os
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from offline import api as http_api
+from offline import http_api
 from offline.auth import JwtVerifier, fetch_jwks
 from offline.console import say, step
-from offline.deploy import LocalStack, deploy
-from offline.emulator import Emulator, Endpoint, ensure_free
-from offline.functions import Functions
+from offline.deploy import deploy
+from offline.deployed_stack import DeployedStack
+from offline.emulator_process import EmulatorProcess
 from offline.gateway import Gateway
+from offline.ports import ensure_free
+from offline.sandbox_pool import SandboxPool
+from template_gen.model import Spec
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
-# Where a running `make local` records itself for `make token` and `make invoke`.
-STATE = Path(os.environ.get("OFFLINE_STATE", BUILD / "local" / "state.json"))
 
 
 # What the stack holds that this machine does not run, and why; start-up prints it.
@@ -31,14 +32,15 @@ NOT_RUN = {
 
 
 @dataclass
-class Running:
-    stack: LocalStack
-    functions: Functions
+class RunningStack:
+    stack: DeployedStack
+    sandboxes: SandboxPool
     gateway: Gateway
 
 
 def start(
     exits: ExitStack,
+    spec: Spec,
     *,
     emulator_port: int,
     region: str,
@@ -47,12 +49,12 @@ def start(
     build: Path = BUILD,
     warm: bool = True,
     enforce: bool = True,
-) -> Running:
+) -> RunningStack:
     """Everything but the HTTP listener; `exits` stops it all in reverse order."""
     for name in ("manifest.json", "template.yaml"):
         if not (build / name).is_file():
             raise FileNotFoundError(f"{build / name} is missing: run `make build` first")
-    emulator = Emulator(emulator_port, enforce)
+    emulator = EmulatorProcess(emulator_port, enforce)
     with step(f"starting the emulator on 127.0.0.1:{emulator_port}"):
         endpoint = emulator.start()
     if enforce:
@@ -61,13 +63,13 @@ def start(
     else:
         say("  ENFORCEMENT OFF (--no-enforcement): every call is allowed, as plain moto does")
     exits.callback(emulator.stop)
-    stack = deploy(endpoint, region, build, environment=environment, origins=origins)
+    stack = deploy(endpoint, region, build, spec, environment=environment, origins=origins)
     say(f"  not run locally: {', '.join(f'{k} ({why})' for k, why in sorted(NOT_RUN.items()))}")
-    with step("unpacking the functions from their zips and starting their workers"):
-        functions = Functions(stack)
-        exits.callback(functions.stop)
+    with step("unpacking the functions from their zips and starting their sandboxes"):
+        sandboxes = SandboxPool.for_stack(stack)
+        exits.callback(sandboxes.stop)
         if warm:
-            for function in functions.by_logical_id.values():
+            for function in sandboxes.by_logical_id.values():
                 function.warm()
     with step("reading routes, authorizer and CORS from the template"):
         api = http_api.load(stack)
@@ -82,52 +84,7 @@ def start(
     api_id = stack.physical_ids["HttpApi"]
     description = build / "openapi.json"
     openapi = json.loads(description.read_text()) if description.is_file() else None
-    return Running(stack, functions, Gateway(api, verifiers, functions, api_id, openapi))
-
-
-def write_state(running: Running, port: int) -> None:
-    stack = running.stack
-    STATE.parent.mkdir(parents=True, exist_ok=True)
-    STATE.write_text(
-        json.dumps(
-            {
-                "pid": os.getpid(),
-                "api": f"http://127.0.0.1:{port}",
-                "endpoint": stack.endpoint.url,
-                "region": stack.region,
-                "environment": stack.environment,
-                "stack": stack.name,
-                "user_pool_id": stack.physical_ids["UserPool"],
-                "client_id": stack.physical_ids["UserPoolClient"],
-                "template": stack.template,
-                "physical_ids": stack.physical_ids,
-                "parameters": stack.parameters,
-            },
-            indent=2,
-            sort_keys=True,
-        )
-    )
-
-
-def read_state() -> dict | None:
-    """The running `make local`, if there is one and its emulator answers."""
-    if not STATE.is_file():
-        return None
-    state = json.loads(STATE.read_text())
-    return state if Endpoint(state["endpoint"]).reachable() else None
-
-
-def attach(state: dict, build: Path = BUILD) -> LocalStack:
-    return LocalStack(
-        Endpoint(state["endpoint"]),
-        state["region"],
-        state["stack"],
-        state["environment"],
-        build,
-        state["template"],
-        state["parameters"],
-        state["physical_ids"],
-    )
+    return RunningStack(stack, sandboxes, Gateway(api, verifiers, sandboxes, api_id, openapi))
 
 
 def check_ports(port: int, emulator_port: int) -> None:

@@ -1,0 +1,117 @@
+"""Function sandboxes: module state survives between invocations; a crash or a timeout costs
+one invocation and a fresh sandbox, never the gateway. The pool finds a function by its
+spec name, whatever characters that name holds."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from offline.sandbox_pool import (
+    SERVICE_NAME_VARIABLE,
+    FunctionConfig,
+    FunctionSandboxes,
+    InvocationError,
+    InvocationTimeout,
+    SandboxPool,
+)
+
+HANDLER = """
+import os, time
+CALLS = []
+
+def handler(event, context):
+    CALLS.append(event)
+    if event.get("crash"):
+        os._exit(3)
+    if event.get("raise"):
+        raise ValueError("bad input")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    remaining = context.get_remaining_time_in_millis()
+    return {"statusCode": 200, "calls": len(CALLS), "remaining": remaining,
+            "table": os.environ["TABLE"]}
+"""
+
+
+@pytest.fixture
+def function(tmp_path: Path):
+    code = tmp_path / "code.zip"
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", HANDLER)
+    config = FunctionConfig(
+        logical_id="TestFunction",
+        name="test-fn",
+        arn="arn:aws:lambda:us-east-1:1:function:t",
+        handler="app.handler",
+        timeout_s=2,
+        memory_mb=128,
+        environment={"TABLE": "things"},
+        code=code,
+        layers=[],
+        role="arn:aws:iam::123456789012:role/test",
+    )
+    pool = FunctionSandboxes(config, tmp_path / "run", {}, size=1)
+    yield pool
+    pool.stop()
+
+
+def test_a_warm_sandbox_keeps_module_state(function: FunctionSandboxes) -> None:
+    first = function.invoke({})
+    second = function.invoke({})
+    assert (first["calls"], second["calls"]) == (1, 2)
+    assert first["table"] == "things"  # the deployed configuration's environment
+    assert 0 < second["remaining"] <= 2000
+
+
+def test_a_crash_fails_one_invocation_and_the_next_gets_a_fresh_sandbox(
+    function: FunctionSandboxes,
+) -> None:
+    function.invoke({})
+    with pytest.raises(InvocationError, match="the runtime exited"):
+        function.invoke({"crash": True})
+    assert function.invoke({})["calls"] == 1  # a new sandbox, cold
+
+
+def test_an_exception_is_an_invocation_error(function: FunctionSandboxes) -> None:
+    with pytest.raises(InvocationError, match="ValueError: bad input"):
+        function.invoke({"raise": True})
+    assert function.invoke({})["statusCode"] == 200
+
+
+def test_a_timeout_replaces_the_sandbox(function: FunctionSandboxes) -> None:
+    with pytest.raises(InvocationTimeout):
+        function.invoke({"sleep": 5}, timeout_s=0.5)
+    assert function.invoke({})["calls"] == 1
+
+
+def test_the_pool_finds_a_function_by_its_spec_name_even_with_hyphens(tmp_path: Path) -> None:
+    """The spec allows hyphens in a function's name; the deployed name joins project,
+    environment and function with hyphens too, so only the name the deployment carries
+    (its Powertools service name) tells `order-lines` from `lines`."""
+    code = tmp_path / "code.zip"
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", HANDLER)
+    functions = {}
+    for logical, spec_name in (("OrderLinesFunction", "order-lines"), ("LinesFunction", "lines")):
+        config = FunctionConfig(
+            logical_id=logical,
+            name=f"backend-kit-dev-{spec_name}",
+            arn=f"arn:aws:lambda:us-east-1:123456789012:function:backend-kit-dev-{spec_name}",
+            handler="app.handler",
+            timeout_s=2,
+            memory_mb=128,
+            environment={SERVICE_NAME_VARIABLE: spec_name},
+            code=code,
+            layers=[],
+            role="arn:aws:iam::123456789012:role/test",
+        )
+        functions[logical] = FunctionSandboxes(config, tmp_path / logical, {}, size=1)
+    pool = SandboxPool(functions, tmp_path)
+    assert pool.find("order-lines").config.logical_id == "OrderLinesFunction"
+    assert pool.find("lines").config.logical_id == "LinesFunction"
+    assert pool.find("backend-kit-dev-order-lines").config.logical_id == "OrderLinesFunction"
+    with pytest.raises(KeyError):
+        pool.find("order")
