@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from moto.dynamodb import responses
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
-from moto.dynamodb.responses import DynamoHandler
 
 _LOCK = threading.Lock()
 TOKEN_WINDOW_S = 600
@@ -41,6 +41,10 @@ class IdempotentParameterMismatch(DynamodbException):
             "Request parameters do not match the parameters of the request with the same"
             " ClientRequestToken",
         )
+
+
+# Patched in place by install(): moto's own types do not allow it, so it is handled as Any.
+DynamoHandler: Any = responses.DynamoHandler
 
 
 def _idempotent(transact: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -82,6 +86,6 @@ def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def install() -> None:
     """Serialise DynamoDB requests and honour transaction tokens; safe to call again."""
     if not getattr(DynamoHandler.call_action, "_offline", False):
-        DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
+        DynamoHandler.call_action = _serialised(DynamoHandler.call_action)
     if not getattr(DynamoHandler.transact_write_items, "_offline", False):
-        DynamoHandler.transact_write_items = _idempotent(DynamoHandler.transact_write_items)  # type: ignore[method-assign]
+        DynamoHandler.transact_write_items = _idempotent(DynamoHandler.transact_write_items)

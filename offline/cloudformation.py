@@ -204,8 +204,9 @@ def _existing(kind: str, identifier: dict[str, str], account: str, region: str, 
     if kind == "AWS::KMS::Alias":
         backend = kms_backends[account][region]
         name = identifier["AliasName"]
-        from moto.kms.models import Alias
+        from moto.kms import models as kms_models
 
+        Alias: Any = kms_models.Alias  # moto's types call it abstract; it is not
         target = backend.describe_key(name)
         return Alias(account, region, name, target)
     if kind == "AWS::Cognito::UserPool":

@@ -5,13 +5,15 @@ the benchmarks) makes its emulator clients with this one helper."""
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+# Service names arrive here as values; the stubs' overloads of boto3.client want literals.
+new_client: Callable[..., Any] = boto3.client
 ACCOUNT = "123456789012"  # moto's default account
 # The emulator's administrator identity: what the deploy tooling and the tests call it as
 # (offline/enforcement.py lets it through, as an account administrator).
@@ -44,7 +46,7 @@ class Endpoint:
             if session
             else CREDENTIALS
         )
-        return boto3.client(
+        return new_client(
             service,
             region_name=region,
             endpoint_url=self.url,

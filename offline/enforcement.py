@@ -67,8 +67,12 @@ def caller_of(access_key: str) -> Caller | None:
             Policy(f"role {role_name} / {name}", _document(document))
             for name, document in sorted(role.policies.items())
         ) + tuple(
-            Policy(f"role {role_name} / {arn}", _document(managed.document))
+            # A managed policy applies through its default version
+            # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
+            Policy(f"role {role_name} / {arn}", _document(version.document))
             for arn, managed in sorted(role.managed_policies.items())
+            for version in managed.versions
+            if version.is_default
         )
         return Caller(
             f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session.session_name}",
@@ -96,7 +100,9 @@ class MotoState(calls.State):
         except Exception:
             return None  # a missing table: DynamoDB answers ResourceNotFound itself
         # CloudFormation's SSESpecification says SSEEnabled, the API's says Enabled.
-        enabled = sse and (sse.get("SSEEnabled") or sse.get("Enabled"))
+        if not sse:
+            return None
+        enabled = sse.get("SSEEnabled") or sse.get("Enabled")
         if enabled and sse.get("SSEType") == "KMS":
             return str(sse.get("KMSMasterKeyId") or "alias/aws/dynamodb")
         return None

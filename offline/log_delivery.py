@@ -89,12 +89,15 @@ def deliver_output() -> LogDelivery | None:
     """Send this process's stdout and stderr to the function's log group as well."""
     import boto3
 
+    console, errors = sys.__stdout__, sys.__stderr__
+    if console is None or errors is None:  # started without a console: nothing to tee
+        return None
     try:
         client = boto3.client("logs", region_name=os.environ.get("AWS_REGION"))
     except Exception as error:  # no region: nowhere to deliver to
-        sys.__stderr__.write(f"[offline] logs of this sandbox are not delivered: {error}\n")
+        errors.write(f"[offline] logs of this sandbox are not delivered: {error}\n")
         return None
-    delivery = LogDelivery(client, os.environ["AWS_LAMBDA_LOG_GROUP_NAME"], sys.__stdout__)
-    sys.stdout = Tee(sys.stdout, delivery)  # type: ignore[assignment]
-    sys.stderr = Tee(sys.stderr, delivery)  # type: ignore[assignment]
+    delivery = LogDelivery(client, os.environ["AWS_LAMBDA_LOG_GROUP_NAME"], console)
+    sys.stdout = Tee(sys.stdout, delivery)
+    sys.stderr = Tee(sys.stderr, delivery)
     return delivery

@@ -303,9 +303,10 @@ def _expiration(value: object) -> datetime | None:
     if match is None:
         return None
     *parts, fraction = match.groups()
+    year, month, day, hour, minute, second = map(int, parts)
     micros = int((fraction or "0")[:6].ljust(6, "0"))
     try:
-        return datetime(*map(int, parts), micros, tzinfo=UTC)
+        return datetime(year, month, day, hour, minute, second, micros, tzinfo=UTC)
     except ValueError:
         return None
 

@@ -23,13 +23,15 @@ from botocore.parsers import ResponseParserError
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
+# Service names arrive here as values; the stubs' overloads of boto3.client want literals.
+new_client: Callable[..., Any] = boto3.client
 # Set by the emulator process once it knows its own address (offline/emulator_app.py).
 SELF_URL_VARIABLE = "OFFLINE_EMULATOR_URL"
 
 
 def client(service: str, region: str) -> Any:
     """A client of this same emulator: handlers call the service API, not moto's internals."""
-    return boto3.client(
+    return new_client(
         service,
         region_name=region,
         endpoint_url=os.environ[SELF_URL_VARIABLE],
@@ -421,7 +423,11 @@ def imported_user_pool(region: str, pool_id: str, properties: dict[str, Any]) ->
 def _complete_lambda_version() -> None:
     """moto's AWS::Lambda::Version keeps only the number. In AWS, Ref gives the version's ARN
     and Fn::GetAtt answers Version (CloudFormation's aws-resource-lambda-version.html)."""
-    from moto.awslambda.models import LambdaVersion, get_backend
+    from moto.awslambda import models
+
+    # Patched in place: moto's own types do not allow it, so it is handled as Any.
+    LambdaVersion: Any = models.LambdaVersion
+    get_backend: Any = models.get_backend
 
     if getattr(LambdaVersion, "_offline", False):
         return
@@ -436,8 +442,8 @@ def _complete_lambda_version() -> None:
     ) -> Any:
         function = cloudformation_json["Properties"]["FunctionName"]
         published = get_backend(account_id, region_name).publish_version(function)
-        version = LambdaVersion({"Version": published.version})  # type: ignore[union-attr]
-        version.arn = published.function_arn  # type: ignore[union-attr, attr-defined]
+        version = LambdaVersion({"Version": published.version})
+        version.arn = published.function_arn
         return version
 
     def attribute(self: Any, name: str) -> Any:
@@ -447,11 +453,11 @@ def _complete_lambda_version() -> None:
             return str(self.version)
         raise UnformattedGetAttTemplateException()
 
-    LambdaVersion.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign, assignment]
-    LambdaVersion.get_cfn_attribute = attribute  # type: ignore[attr-defined]
-    LambdaVersion.has_cfn_attr = classmethod(lambda cls, name: name == "Version")  # type: ignore[method-assign, assignment]
-    LambdaVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
-    LambdaVersion._offline = True  # type: ignore[attr-defined]
+    LambdaVersion.create_from_cloudformation_json = classmethod(create)
+    LambdaVersion.get_cfn_attribute = attribute
+    LambdaVersion.has_cfn_attr = classmethod(lambda cls, name: name == "Version")
+    LambdaVersion.physical_resource_id = property(lambda self: self.arn)
+    LambdaVersion._offline = True
 
 
 def _complete_lambda_function() -> None:
@@ -459,7 +465,10 @@ def _complete_lambda_function() -> None:
     key, and Ref to a layer version gives moto's object instead of the version's ARN, which
     AWS gives (aws-resource-lambda-layerversion.html), so an update that changes the layers
     fails. The deployed configuration holds what the template says."""
-    from moto.awslambda.models import LambdaFunction, LayerVersion
+    from moto.awslambda import models
+
+    LambdaFunction: Any = models.LambdaFunction  # patched in place, as Any
+    LayerVersion: Any = models.LayerVersion
 
     original = LambdaFunction.create_from_cloudformation_json
     if getattr(original, "_offline", False):
@@ -476,8 +485,8 @@ def _complete_lambda_function() -> None:
         return function
 
     create._offline = True  # type: ignore[attr-defined]
-    LambdaFunction.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign, assignment]
-    LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
+    LambdaFunction.create_from_cloudformation_json = classmethod(create)
+    LayerVersion.physical_resource_id = property(lambda self: self.arn)
 
 
 def _log_group_arn_as_cloudformation_gives_it() -> None:
@@ -485,7 +494,9 @@ def _log_group_arn_as_cloudformation_gives_it() -> None:
     policy on it cover the group's streams
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-logs-loggroup.html#aws-resource-logs-loggroup-return-values);
     moto gives the bare group ARN."""
-    from moto.logs.models import LogGroup
+    from moto.logs import models
+
+    LogGroup: Any = models.LogGroup  # patched in place, as Any
 
     original = LogGroup.get_cfn_attribute
     if getattr(original, "_offline", False):
@@ -496,14 +507,16 @@ def _log_group_arn_as_cloudformation_gives_it() -> None:
         return f"{value}:*" if name == "Arn" and not str(value).endswith(":*") else value
 
     attribute._offline = True  # type: ignore[attr-defined]
-    LogGroup.get_cfn_attribute = attribute  # type: ignore[method-assign]
+    LogGroup.get_cfn_attribute = attribute
 
 
 def _role_policies_as_text() -> None:
     """IAM stores an inline policy as the JSON text it was given, and GetRolePolicy returns
     it so; moto keeps a CloudFormation role's policy as a Python dict and answers with its
     repr, which no client can parse."""
-    from moto.iam.models import Role
+    from moto.iam import models
+
+    Role: Any = models.Role  # patched in place, as Any
 
     original = Role.put_policy
     if getattr(original, "_offline", False):
@@ -514,13 +527,15 @@ def _role_policies_as_text() -> None:
         original(self, policy_name, text)
 
     put_policy._offline = True  # type: ignore[attr-defined]
-    Role.put_policy = put_policy  # type: ignore[method-assign]
+    Role.put_policy = put_policy
 
 
 def _log_group_keeps_its_key() -> None:
     """An AWS::Logs::LogGroup's KmsKeyId encrypts the group; moto's model reads the API's
     `kmsKeyId` spelling only, and drops it."""
-    from moto.logs.models import LogGroup
+    from moto.logs import models
+
+    LogGroup: Any = models.LogGroup  # patched in place, as Any
 
     original = LogGroup.create_from_cloudformation_json
     if getattr(original, "_offline", False):
@@ -534,14 +549,16 @@ def _log_group_keeps_its_key() -> None:
                                  *args, **kw)  # fmt: skip
 
     create._offline = True  # type: ignore[attr-defined]
-    LogGroup.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign, assignment]
+    LogGroup.create_from_cloudformation_json = classmethod(create)
 
 
 def _bucket_keys_kept() -> None:
     """A bucket's BucketEncryption keeps `BucketKeyEnabled`, which decides the encryption
     context of its KMS calls (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html);
     moto's CloudFormation drops it."""
-    from moto.s3 import models
+    from moto.s3 import models as s3_models
+
+    models: Any = s3_models  # patched in place, as Any
 
     original = models.cfn_to_api_encryption
     if getattr(original, "_offline", False):
@@ -555,13 +572,15 @@ def _bucket_keys_kept() -> None:
         return converted
 
     convert._offline = True  # type: ignore[attr-defined]
-    models.cfn_to_api_encryption = convert  # type: ignore[attr-defined]
+    models.cfn_to_api_encryption = convert
 
 
 def _key_policy_as_text() -> None:
     """CloudFormation takes KeyPolicy as a JSON object; KMS stores and returns it as text. moto
     keeps the object, and then fails every DescribeKey on that key."""
-    from moto.kms.models import Key
+    from moto.kms import models
+
+    Key: Any = models.Key  # patched in place, as Any
 
     original = Key.create_from_cloudformation_json
     if getattr(original, "_offline", False):
@@ -575,7 +594,7 @@ def _key_policy_as_text() -> None:
                                  *args, **kw)  # fmt: skip
 
     create._offline = True  # type: ignore[attr-defined]
-    Key.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign, assignment]
+    Key.create_from_cloudformation_json = classmethod(create)
 
 
 def register() -> None:

@@ -247,3 +247,42 @@ def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: ServeP
     message = refused.value.response["Error"]["Message"]
     assert "kms:Decrypt" in message and "(the ssm:GetParameter call needs it)" in message
     assert ssm.get_parameter(Name=managed, WithDecryption=True)["Parameter"]["Value"] == "v"
+
+
+def test_a_customer_managed_policy_allows_through_its_default_version(
+    strict: ServeProcess,
+) -> None:
+    """A role's attached managed policy counts as AWS counts it: its default version, and
+    only that one (access_policies_managed-versioning.html)."""
+    iam = strict.client("iam")
+    name = f"/{SPEC.project}/dev/plain-{uuid.uuid4().hex[:8]}"
+    strict.client("ssm").put_parameter(Name=name, Type="String", Value="plain")
+    arn = f"arn:aws:ssm:{strict.region}:123456789012:parameter{name}"
+
+    def document(action: str) -> str:
+        statement = {"Effect": "Allow", "Action": action, "Resource": arn}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                       "Action": "sts:AssumeRole"}],
+    }  # fmt: skip
+    role = f"managed-{uuid.uuid4().hex[:8]}"
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    policy = iam.create_policy(PolicyName=role, PolicyDocument=document("ssm:GetParameter"))
+    iam.attach_role_policy(RoleName=role, PolicyArn=policy["Policy"]["Arn"])
+    credentials = strict.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::123456789012:role/{role}", RoleSessionName="managed"
+    )["Credentials"]
+    ssm = strict.emulator.client("ssm", strict.region, session=credentials)
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "plain"
+    # A new default version that grants something else takes the read away.
+    iam.create_policy_version(
+        PolicyArn=policy["Policy"]["Arn"],
+        PolicyDocument=document("ssm:GetParameterHistory"),
+        SetAsDefault=True,
+    )
+    with pytest.raises(ClientError) as refused:
+        ssm.get_parameter(Name=name)
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -312,7 +312,7 @@ def test_a_resource_whose_condition_is_false_is_neither_made_nor_listed(
     client: Callable,
 ) -> None:
     cloudformation, stack = client("cloudformation"), unique("conditions")
-    body = {
+    body: dict[str, Any] = {
         "Parameters": {"Email": {"Type": "String", "Default": ""}},
         "Conditions": {"HasEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Email"}, ""]}]}},
         "Resources": {

@@ -29,13 +29,19 @@ def slow_conditions(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     make_parser = models.create_condition_expression_parser
 
     def slow_parser(*args: Any, **kwargs: Any) -> Any:
-        parser = make_parser(*args, **kwargs)
+        parser: Any = make_parser(*args, **kwargs)  # its parse is replaced, so Any
         parse = parser.parse
 
         def slow_parse() -> Any:
             op = parse()
             check = op.expr
-            op.expr = lambda item: (check(item), time.sleep(0.05))[0]
+
+            def slow_check(item: Any) -> Any:
+                outcome = check(item)
+                time.sleep(0.05)
+                return outcome
+
+            op.expr = slow_check
             return op
 
         parser.parse = slow_parse

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from offline.auth import as_passed_through
 from offline.http_api import _pattern
 from offline.payload import HttpRequest, build_event, map_response
 
 
-def request(**changes: object) -> HttpRequest:
-    values = {
+def request(**changes: Any) -> HttpRequest:
+    values: dict[str, Any] = {
         "method": "POST",
         "raw_path": "/items/a%20b",
         "raw_query": "tag=a&tag=b&empty=",
@@ -26,7 +27,7 @@ def request(**changes: object) -> HttpRequest:
         "host": "127.0.0.1:3000",
     }
     values.update(changes)
-    return HttpRequest(**values)  # type: ignore[arg-type]
+    return HttpRequest(**values)
 
 
 def test_event_has_the_v2_shape() -> None:
@@ -81,7 +82,8 @@ def test_a_full_response_keeps_status_headers_cookies_and_binary() -> None:
 
 def test_route_patterns_match_one_segment_per_parameter() -> None:
     pattern = _pattern("/items/{id}/attachments")
-    assert pattern.fullmatch("/items/abc/attachments").groupdict() == {"id": "abc"}
+    found = pattern.fullmatch("/items/abc/attachments")
+    assert found is not None and found.groupdict() == {"id": "abc"}
     assert pattern.fullmatch("/items/a/b/attachments") is None
 
 

@@ -6,7 +6,7 @@ that the rule turns away.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -41,7 +41,7 @@ def request(
     *,
     principal: str = SESSION,
     aliases: tuple[str, ...] = (ROLE,),
-    context: dict[str, str | Sequence[str]] | None = None,
+    context: Mapping[str, str | Sequence[str]] | None = None,
 ) -> Request:
     return Request(action, resource, principal, ACCOUNT, context or {}, aliases)
 
@@ -62,7 +62,7 @@ def effect(statement: dict[str, Any], req: Request) -> Effect:
     return evaluate(policy(statement), req, resource_policy="Principal" in statement).effect
 
 
-def holds(condition: dict[str, Any], context: dict[str, str | Sequence[str]]) -> bool:
+def holds(condition: dict[str, Any], context: Mapping[str, str | Sequence[str]]) -> bool:
     """Whether an identity-policy Allow with this Condition applies to a request."""
     return effect(allow(Condition=condition), request(context=context)) is Effect.ALLOW
 
