@@ -31,7 +31,7 @@ FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint typecheck test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
+.PHONY: help install lock build lint typecheck pre-commit test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
 	@$(VENV)/bin/cfn-lint -a cfn_lint_serverless.rules -- $(EXPANDED)
 	@$(PY) -m template_gen diagram --check
 	@echo "lint: no findings"
+
+pre-commit: $(STAMP) ## Every pre-commit hook on every file, as `pre-commit install` runs them on a commit
+	@$(VENV)/bin/pre-commit run --all-files
 
 local: build ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); Ctrl-C stops it
 	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev) $(if $(NO_ENFORCEMENT),--no-enforcement,)
