@@ -63,9 +63,10 @@ typecheck: $(STAMP) ## mypy on every package; each function folder on its own, w
 	@$(PY) -m mypy
 	@for function in functions/*/; do MYPYPATH=layers/shared/python:$$function $(PY) -m mypy "$$function"; done
 
-lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
+lint: build ## ruff, the CI workflow's schema, cfn-lint on the SAM template and on its offline expansion
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
+	@$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	@echo "cfn-lint $(TEMPLATE)"
 	@$(VENV)/bin/cfn-lint $(TEMPLATE)
 	@$(PY) -m template_gen expand
