@@ -33,8 +33,8 @@ PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe -
 
 .PHONY: help install lock build lint typecheck pre-commit test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
 
-help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+help: ## List the targets, each with the variables it reads and their defaults
+	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
 
 $(STAMP): requirements.txt
 	@echo "installing the toolchain into $(VENV) (requirements.txt, hashes required)"
