@@ -31,10 +31,10 @@ FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint typecheck test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
+.PHONY: help install lock build lint typecheck pre-commit test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
 
-help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+help: ## List the targets, each with the variables it reads and their defaults
+	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
 
 $(STAMP): requirements.txt
 	@echo "installing the toolchain into $(VENV) (requirements.txt, hashes required)"
@@ -63,9 +63,10 @@ typecheck: $(STAMP) ## mypy on every package; each function folder on its own, w
 	@$(PY) -m mypy
 	@for function in functions/*/; do MYPYPATH=layers/shared/python:$$function $(PY) -m mypy "$$function"; done
 
-lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
+lint: build ## ruff, the CI workflow's schema, cfn-lint on the SAM template and on its offline expansion
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
+	@$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	@echo "cfn-lint $(TEMPLATE)"
 	@$(VENV)/bin/cfn-lint $(TEMPLATE)
 	@$(PY) -m template_gen expand
@@ -73,6 +74,9 @@ lint: build ## ruff, cfn-lint on the SAM template and on its offline expansion
 	@$(VENV)/bin/cfn-lint -a cfn_lint_serverless.rules -- $(EXPANDED)
 	@$(PY) -m template_gen diagram --check
 	@echo "lint: no findings"
+
+pre-commit: $(STAMP) ## Every pre-commit hook on every file, as `pre-commit install` runs them on a commit
+	@$(VENV)/bin/pre-commit run --all-files
 
 local: build ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); Ctrl-C stops it
 	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev) $(if $(NO_ENFORCEMENT),--no-enforcement,)
