@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from artifacts.builder import Builder, BuildError, write_manifest  # noqa: E402
+from artifacts import manifest  # noqa: E402
+from artifacts.builder import Builder, BuildError, build_manifest  # noqa: E402
 from template_gen.__main__ import render  # noqa: E402
 from template_gen.spec import SPEC  # noqa: E402
 from template_gen.validate import SpecError, check_sources, validate_spec  # noqa: E402
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     except (BuildError, SpecError) as error:
         print(f"build failed: {error}", file=sys.stderr)
         return 1
-    changed = write_manifest(out / "manifest.json", SPEC, built)
+    changed = manifest.write(out / "manifest.json", build_manifest(SPEC, built))
     print(f"  manifest {'written' if changed else 'unchanged'}: {out.name}/manifest.json")
     render(out / "template.yaml")
     print(f"build done in {time.monotonic() - started:.2f}s")

@@ -18,6 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from artifacts import manifest
 from artifacts.files import write_if_changed
 from template_gen.diagram import README_BEGIN, README_END, mermaid, replace_block
 from template_gen.model import UNBUILT, Spec
@@ -28,12 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 
 
-def load_manifest(manifest: Path) -> tuple[dict[str, str], str]:
+def load_manifest(path: Path) -> tuple[dict[str, str], str]:
     """(name -> zip path relative to build/, where the template lives; build version)."""
-    if not manifest.is_file():
+    if not path.is_file():
         return {}, UNBUILT
-    data = json.loads(manifest.read_text())
-    return {entry["name"]: entry["path"] for entry in data["artifacts"]}, data["version"]
+    built = manifest.load(path)
+    return built.paths(), built.version
 
 
 def render_inputs(artifacts: dict[str, str], build_version: str) -> str:
