@@ -25,7 +25,7 @@ NO_DEPS = dataclasses.replace(SPEC, layers=tuple(x for x in SPEC.layers if x.nam
 
 def sources(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
-    for item in (*NO_DEPS.functions, *NO_DEPS.layers):
+    for item in NO_DEPS.buildables:
         shutil.copytree(ROOT / item.source, root / item.source,
                         ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     return root

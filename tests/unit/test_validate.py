@@ -116,7 +116,7 @@ def test_missing_handler_folder() -> None:
 
 def test_missing_handler_module(tmp_path: Path) -> None:
     (tmp_path / "functions" / "extra").mkdir(parents=True)
-    for item in (*SPEC.functions, *SPEC.layers):
+    for item in SPEC.buildables:
         (tmp_path / item.source).mkdir(parents=True, exist_ok=True)
         (tmp_path / item.source / "app.py").touch()
     with pytest.raises(SpecError, match=r"handler module 'functions/extra/app\.py' does not exist"):
