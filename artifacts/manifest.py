@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
-from artifacts.files import write_if_changed
+from template_gen.outputs import write_if_changed
 
 Kind = Literal["function", "layer"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
