@@ -77,10 +77,11 @@ def plan(spec: Spec, root: Path) -> list[Artifact]:
 
 
 def human(size: int) -> str:
+    value = float(size)
     for unit in ("B", "KiB", "MiB"):
-        if size < 1024 or unit == "MiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
+        if value < 1024 or unit == "MiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
     raise AssertionError
 
 

@@ -116,7 +116,10 @@ def runtime_packages(into: Path) -> Path:
             link = into / top
             if not link.exists():
                 link.parent.mkdir(exist_ok=True)
-                link.symlink_to(distribution.locate_file(top))
+                target = distribution.locate_file(top)
+                # Found on sys.path, so a PathDistribution: its files are pathlib paths.
+                assert isinstance(target, Path), target
+                link.symlink_to(target)
     return into
 
 

@@ -118,8 +118,12 @@ def test_make_logs_follows_a_functions_log_group(deployment: Deployment) -> None
         start_new_session=True,  # so the whole group (make, python, sam) stops at the end
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in tail.stdout or []],
-                     daemon=True).start()  # fmt: skip
+
+    def forward() -> None:
+        for line in tail.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=forward, daemon=True).start()
     marker = f"written while make logs runs {uuid.uuid4()}"
     logs = deployment.client("logs", REGION)
     group = f"/aws/lambda/{STACK}-users"

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import pytest
@@ -39,7 +39,12 @@ def built() -> None:
     subprocess.run([sys.executable, "build.py"], cwd=ROOT, check=True, capture_output=True)
 
 
-def client(emulator: dict[str, str], service: str, region: str) -> Any:
+# The services the tests read back: boto3's stubs match a client() call by its literal name.
+Service = Literal["cloudformation", "kms", "ssm"]
+
+
+def client(emulator: dict[str, str], service: Service, region: str) -> Any:
+    # Any on purpose: the tests use several services' clients, some without installed stubs.
     return boto3.client(
         service,
         region_name=region,
