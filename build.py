@@ -17,8 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from artifacts.builder import Builder, BuildError, write_manifest  # noqa: E402
-from template_gen.__main__ import render  # noqa: E402
+from artifacts import manifest  # noqa: E402
+from artifacts.builder import Builder, BuildError, build_manifest  # noqa: E402
+from template_gen.render import render  # noqa: E402
 from template_gen.spec import SPEC  # noqa: E402
 from template_gen.validate import SpecError, check_sources, validate_spec  # noqa: E402
 
@@ -37,9 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     except (BuildError, SpecError) as error:
         print(f"build failed: {error}", file=sys.stderr)
         return 1
-    changed = write_manifest(out / "manifest.json", SPEC, built)
+    built_manifest = build_manifest(SPEC, built)
+    changed = manifest.write(out / "manifest.json", built_manifest)
     print(f"  manifest {'written' if changed else 'unchanged'}: {out.name}/manifest.json")
-    render(out / "template.yaml")
+    # The template lives beside the manifest, whose paths are relative to that folder.
+    render(SPEC, built_manifest.paths(), built_manifest.version, out / "template.yaml", ROOT)
     print(f"build done in {time.monotonic() - started:.2f}s")
     return 0
 

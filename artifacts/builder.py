@@ -4,7 +4,6 @@ is new in one run, zip, check limits, write the manifest."""
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import sys
 import threading
@@ -16,17 +15,19 @@ from pathlib import Path
 
 from artifacts.bytecode import BytecodeError, Compiler, Source, pyc_arcname
 from artifacts.deps import LOCK_FILE, MissingWheel, Target, install, is_dependency_layer
-from artifacts.files import FILE_MODE, Entry, collect, write_if_changed
+from artifacts.files import FILE_MODE, Entry, collect
 from artifacts.inputs import input_hash
+from artifacts.manifest import BuildTarget, Built, Kind, Manifest
 from artifacts.zipper import ZIP_FORMAT, ZLIB_VERSION, read_stats, write_zip
 from template_gen.model import Spec
 
 MIB = 1024 * 1024
-KINDS = {"function": "functions", "layer": "layers"}
+# The build folder's subfolder for each kind of artifact.
+FOLDERS: dict[Kind, str] = {"function": "functions", "layer": "layers"}
 # Layer content must sit under python/ to land on sys.path at /opt/python.
 LAYER_PREFIX = "python/"
 # Where Lambda unpacks each kind: a function's zip in /var/task, layers in /opt.
-RUNTIME_ROOTS = {"function": "/var/task/", "layer": "/opt/"}
+RUNTIME_ROOTS: dict[Kind, str] = {"function": "/var/task/", "layer": "/opt/"}
 
 
 class BuildError(Exception):
@@ -43,7 +44,7 @@ class Limits:
 @dataclass(frozen=True)
 class Artifact:
     name: str
-    kind: str  # "function" or "layer"
+    kind: Kind
     source: Path
 
 
@@ -56,18 +57,6 @@ class Staged:
     relative: str
     started: float
     entries: list[Entry] | None = None
-
-
-@dataclass(frozen=True)
-class Built:
-    name: str
-    kind: str
-    path: str  # relative to the build folder, as the template there refers to it
-    input_sha256: str
-    zip_sha256: str
-    zipped_bytes: int
-    unzipped_bytes: int
-    files: int
 
 
 _LOG_LOCK = threading.Lock()
@@ -88,10 +77,11 @@ def plan(spec: Spec, root: Path) -> list[Artifact]:
 
 
 def human(size: int) -> str:
+    value = float(size)
     for unit in ("B", "KiB", "MiB"):
-        if size < 1024 or unit == "MiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
+        if value < 1024 or unit == "MiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
     raise AssertionError
 
 
@@ -128,7 +118,7 @@ class Builder:
         else:
             entries = collect(artifact.source)
             digest = input_hash(entries, compiler)
-        relative = f"{KINDS[artifact.kind]}/{artifact.name}-{digest[:16]}.zip"
+        relative = f"{FOLDERS[artifact.kind]}/{artifact.name}-{digest[:16]}.zip"
         staged = Staged(artifact, digest, relative, started)
         if (self.out / relative).is_file():
             return staged
@@ -206,7 +196,7 @@ class Builder:
 
     def _remove_stale(self, built: list[Built]) -> None:
         keep = {self.out / b.path for b in built}
-        for folder in KINDS.values():
+        for folder in FOLDERS.values():
             for path in sorted((self.out / folder).glob("*")):
                 if path not in keep and path.is_file():
                     path.unlink()
@@ -237,21 +227,12 @@ def build_version(built: list[Built]) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()[:16]
 
 
-def manifest_text(spec: Spec, built: list[Built]) -> str:
+def build_manifest(spec: Spec, built: list[Built]) -> Manifest:
     target = Target.for_lambda(spec.runtime, spec.architecture)
-    manifest = {
-        "version": build_version(built),
-        "format": ZIP_FORMAT,
-        "zlib": ZLIB_VERSION,
-        "target": {
-            "runtime": spec.runtime,
-            "architecture": spec.architecture,
-            "platforms": list(target.platforms),
-        },
-        "artifacts": [asdict(b) for b in built],
-    }
-    return json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-
-
-def write_manifest(path: Path, spec: Spec, built: list[Built]) -> bool:
-    return write_if_changed(path, manifest_text(spec, built))
+    return Manifest(
+        version=build_version(built),
+        format=ZIP_FORMAT,
+        zlib=ZLIB_VERSION,
+        target=BuildTarget(spec.runtime, spec.architecture, target.platforms),
+        artifacts=tuple(built),
+    )

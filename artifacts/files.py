@@ -52,14 +52,3 @@ def collect(folder: Path, prefix: str = "") -> list[Entry]:
             arcname = prefix + relative.as_posix()
             entries.append(Entry(path, arcname, normalised_mode(path)))
     return sorted(entries, key=lambda entry: entry.arcname)
-
-
-def write_if_changed(path: Path, content: str) -> bool:
-    """Write only when the content differs, so a no-op build touches nothing."""
-    if path.is_file() and path.read_text() == content:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content)
-    tmp.replace(path)
-    return True

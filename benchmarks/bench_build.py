@@ -18,7 +18,6 @@ stay under 3 MB.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -31,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from artifacts import manifest  # noqa: E402
 from template_gen.spec import SPEC  # noqa: E402
 
 SAM = Path(sys.executable).with_name("sam")
@@ -90,10 +90,10 @@ def timed(command: list[str], cwd: Path, cache: Path | None = None) -> float:
 
 def function_sizes(manifest_path: Path) -> dict[str, int]:
     """Each function's zipped bytes with the zips of the layers it loads, as Lambda counts."""
-    built = {a["name"]: a for a in json.loads(manifest_path.read_text())["artifacts"]}
+    built = {a.name: a for a in manifest.load(manifest_path).artifacts}
     return {
-        f.name: built[f.name]["zipped_bytes"]
-        + sum(built[x.name]["zipped_bytes"] for x in SPEC.layers_of(f))
+        f.name: built[f.name].zipped_bytes
+        + sum(built[x.name].zipped_bytes for x in SPEC.layers_of(f))
         for f in SPEC.functions
     }
 

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from cold_import_child import FLOOR, RESULT  # noqa: E402  (beside this script)
 
+from artifacts import manifest  # noqa: E402
 from artifacts.bytecode import INSTALL_HINT, Compiler, Source, pyc_arcname  # noqa: E402
 from template_gen.functions import environment_variable  # noqa: E402
 from template_gen.spec import SPEC  # noqa: E402
@@ -65,13 +66,16 @@ RUNTIME_DISTRIBUTIONS = (
 CHILD = Path(__file__).with_name("cold_import_child.py")
 
 
-def load_manifest() -> dict:
+def load_manifest() -> manifest.Manifest:
     if not MANIFEST.is_file():
         print(f"no {MANIFEST.relative_to(ROOT)}: running build.py first", flush=True)
         result = subprocess.run([sys.executable, str(ROOT / "build.py")], cwd=ROOT)
         if result.returncode != 0 or not MANIFEST.is_file():
             sys.exit("build.py failed")
-    return json.loads(MANIFEST.read_text())
+    try:
+        return manifest.load(MANIFEST)
+    except manifest.ManifestError as error:
+        sys.exit(str(error))
 
 
 def runtime_packages(into: Path) -> Path:
@@ -90,25 +94,25 @@ def runtime_packages(into: Path) -> Path:
             link = into / top
             if not link.exists():
                 link.parent.mkdir(exist_ok=True)
-                link.symlink_to(distribution.locate_file(top))
+                target = distribution.locate_file(top)
+                # Found on sys.path, so a PathDistribution: its files are pathlib paths.
+                assert isinstance(target, Path), target
+                link.symlink_to(target)
     return into
 
 
-def lay_out(work: Path, manifest: dict) -> dict[str, tuple[Path, Path]]:
+def lay_out(work: Path, built: manifest.Manifest) -> dict[str, tuple[Path, Path]]:
     """Each function's zip in `<function>/task`, every layer's in `<function>/opt`."""
-    artifacts = manifest["artifacts"]
-    layers = [BUILD / a["path"] for a in artifacts if a["kind"] == "layer"]
+    layers = [BUILD / layer.path for layer in built.of_kind("layer")]
     folders: dict[str, tuple[Path, Path]] = {}
-    for artifact in artifacts:
-        if artifact["kind"] != "function":
-            continue
-        task, opt = work / artifact["name"] / "task", work / artifact["name"] / "opt"
-        for archive, into in [(BUILD / artifact["path"], task), *((z, opt) for z in layers)]:
+    for function in built.of_kind("function"):
+        task, opt = work / function.name / "task", work / function.name / "opt"
+        for archive, into in [(BUILD / function.path, task), *((z, opt) for z in layers)]:
             if not archive.is_file():
                 sys.exit(f"{archive} is missing: run build.py")
             with zipfile.ZipFile(archive) as zipped:
                 zipped.extractall(into)
-        folders[artifact["name"]] = (task, opt / "python")
+        folders[function.name] = (task, opt / "python")
     return folders
 
 
@@ -252,20 +256,20 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7, help="fresh CPython 3.14 runs per case")
     parser.add_argument("--runs-311", type=int, default=15, help="fresh 3.11 runs per case")
     args = parser.parse_args()
-    manifest = load_manifest()
+    built = load_manifest()
     handlers = {function.name: function.handler for function in SPEC.functions}
     work = Path(tempfile.mkdtemp(prefix="bench-cold-import-"))
     try:
         runtime = runtime_packages(work / "runtime")
-        folders = lay_out(work, manifest)
+        folders = lay_out(work, built)
         if set(folders) != set(handlers):
             sys.exit(f"the manifest's functions {sorted(folders)} are not the spec's"
                      f" {sorted(handlers)}: run build.py")  # fmt: skip
         runtime314 = runtime_314(work, runtime)
         cases = [FLOOR, *folders]
-        target = manifest.get("target", {})
+        target = built.target
         print(f"benchmark: {len(folders)} functions and the floor, layers built for"
-              f" {target.get('runtime', '?')} {target.get('architecture', '?')}:"
+              f" {target.runtime} {target.architecture}:"
               f" {args.runs} runs in CPython 3.14 (pyodide {Compiler.pinned('3.14').version}),"
               f" {args.runs_311} in this python {sys.version.split()[0]}", flush=True)  # fmt: skip
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +24,9 @@ from ops.config import ConfigError, deploy_parameters
 from ops.deploy import DeployFailed, sam, sam_arguments, sam_deploy
 from template_gen.naming import function_id
 from template_gen.spec import SPEC
+
+# The services the commands call: boto3's stubs match a client() call by its literal name.
+Service = Literal["cloudformation", "kms", "ssm", "sts"]
 
 
 class CommandError(Exception):
@@ -49,7 +52,9 @@ class Target:
     def stack(self) -> str:
         return str(deploy_parameters(self.environment)["stack_name"])
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Service) -> Any:
+        # Any on purpose: each command takes another service's client, and the ops modules
+        # take them untyped (boto3's stubs are installed for cloudformation and sts only).
         return boto3.client(service, region_name=self.region)
 
 

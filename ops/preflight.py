@@ -4,7 +4,6 @@ that fixes it; the first failure stops the deploy."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import subprocess
@@ -23,6 +22,7 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
+from artifacts import manifest
 from ops import params
 from ops.config import ROOT, SAMCONFIG, ConfigError, parameter_overrides
 from template_gen.parameters import ORIGIN_PARAMETER_PATTERN
@@ -81,18 +81,19 @@ def check_artifacts(build: Path) -> str:
     manifest_path = build / "manifest.json"
     if not manifest_path.is_file():
         raise PreflightError("nothing is built: run `make build`")
-    manifest = json.loads(manifest_path.read_text())
-    for artifact in manifest["artifacts"]:
-        path = build / artifact["path"]
+    try:
+        built = manifest.load(manifest_path)
+    except manifest.ManifestError as error:
+        raise PreflightError(str(error)) from None
+    for artifact in built.artifacts:
+        path = build / artifact.path
         if not path.is_file():
-            raise PreflightError(f"{artifact['path']} is missing: run `make build`")
-        if hashlib.sha256(path.read_bytes()).hexdigest() != artifact["zip_sha256"]:
-            raise PreflightError(
-                f"{artifact['path']} does not match the manifest: run `make build`"
-            )
+            raise PreflightError(f"{artifact.path} is missing: run `make build`")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != artifact.zip_sha256:
+            raise PreflightError(f"{artifact.path} does not match the manifest: run `make build`")
     template = (build / "template.yaml").read_text() if (build / "template.yaml").is_file() else ""
     referenced = set(re.findall(r"(?:CodeUri|ContentUri): (\S+)", template))
-    expected = {artifact["path"] for artifact in manifest["artifacts"]}
+    expected = {artifact.path for artifact in built.artifacts}
     if referenced != expected:
         raise PreflightError(
             "build/template.yaml does not point at the built zips: run `make build`"

@@ -1,8 +1,7 @@
 """Command line: `python -m template_gen [render|expand|diagram]`.
 
-render   writes build/template.yaml, pointing CodeUri/ContentUri at the built zips listed
-         in build/manifest.json when it exists, else at the source folders, and
-         build/openapi.json, the API's description
+render   writes build/template.yaml with CodeUri/ContentUri at the source folders (build.py
+         renders it against the built zips), and build/openapi.json, the API's description
 expand   writes build/template.expanded.json, the offline SAM expansion used by the linters
 diagram  prints the architecture diagram; --check/--write compare or update README.md
 """
@@ -10,101 +9,25 @@ diagram  prints the architecture diagram; --check/--write compare or update READ
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import sys
-from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
-from artifacts.files import write_if_changed
 from template_gen.diagram import README_BEGIN, README_END, mermaid, replace_block
-from template_gen.model import UNBUILT, Spec
+from template_gen.model import UNBUILT
+from template_gen.outputs import write_if_changed
+from template_gen.render import render, source_paths
 from template_gen.spec import SPEC
-from template_gen.validate import SpecError, check_sources, validate_spec
+from template_gen.validate import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 
 
-def load_manifest(manifest: Path) -> tuple[dict[str, str], str]:
-    """(name -> zip path relative to build/, where the template lives; build version)."""
-    if not manifest.is_file():
-        return {}, UNBUILT
-    data = json.loads(manifest.read_text())
-    return {entry["name"]: entry["path"] for entry in data["artifacts"]}, data["version"]
-
-
-def render_inputs(artifacts: dict[str, str], build_version: str) -> str:
-    """Everything the template is a function of: the artifacts, the renderer's own source
-    (spec included) and the libraries that serialise it."""
-    digest = hashlib.sha256(json.dumps([artifacts, build_version], sort_keys=True).encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    for package in ("troposphere", "cfn-flip", "PyYAML"):
-        digest.update(f"{package}=={version(package)}".encode())
-    return digest.hexdigest()
-
-
-def render(out: Path) -> None:
-    """Render unless nothing it depends on changed: YAML serialisation is the slowest step of
-    a no-op build."""
-    validate_spec(SPEC)
-    check_sources(SPEC, ROOT)
-    artifacts, build_version = load_manifest(out.parent / "manifest.json")
-    if not artifacts:
-        # Relative to the template's folder, which is where `sam` resolves CodeUri from.
-        artifacts = {
-            item.name: os.path.relpath(ROOT / item.source, out.parent)
-            for item in (*SPEC.functions, *SPEC.layers)
-        }
-    stamp = out.with_name(f".{out.name}.inputs")
-    inputs = render_inputs(artifacts, build_version)
-    write_openapi(out.with_name("openapi.json"))
-    if out.is_file() and stamp.is_file() and stamp.read_text() == inputs:
-        print(f"  template cached: {out.parent.name}/{out.name}")
-        return
-    from template_gen.template import render_yaml
-
-    changed = write_if_changed(out, render_yaml(SPEC, artifacts, build_version))
-    write_if_changed(stamp, inputs)
-    print(f"  template {'rendered' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
-
-
-def load_bodies(spec: Spec, root: Path) -> dict[str, dict[str, Any]]:
-    """Each route's request body schema, from the fields module its function declares: the
-    same field rules the handler validates with, imported as Lambda would (the shared layer
-    on the path), without the handler itself."""
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    shared = str(root / "layers" / "shared" / "python")
-    sys.path.insert(0, shared)
-    try:
-        from backend_kit.validation import body_schema
-
-        bodies: dict[str, dict[str, Any]] = {}
-        for function in spec.functions:
-            if not function.fields:
-                continue
-            path = root / function.source / f"{function.fields}.py"
-            module_spec = spec_from_file_location(f"fields_of_{function.name}", path)
-            assert module_spec and module_spec.loader
-            module = module_from_spec(module_spec)
-            module_spec.loader.exec_module(module)
-            for key, (schema, partial) in module.BODIES.items():
-                bodies[key] = body_schema(schema, partial=partial)
-        return bodies
-    finally:
-        sys.path.remove(shared)
-
-
-def write_openapi(out: Path) -> None:
-    from template_gen.openapi import document
-
-    text = json.dumps(document(SPEC, load_bodies(SPEC, ROOT)), indent=2, sort_keys=True) + "\n"
-    changed = write_if_changed(out, text)
-    print(f"  openapi {'written' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
+def render_sources(out: Path) -> None:
+    """The template against the source folders, as `sam build` and `sam local invoke -e`
+    expect; build.py renders it against the built zips."""
+    render(SPEC, source_paths(SPEC, ROOT, out.parent), UNBUILT, out)
 
 
 def write_expansion(template: Path, out: Path) -> None:
@@ -154,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command in (None, "render"):
-            render(BUILD / "template.yaml")
+            render_sources(BUILD / "template.yaml")
         elif args.command == "expand":
             write_expansion(BUILD / "template.yaml", BUILD / "template.expanded.json")
         else:

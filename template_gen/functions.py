@@ -11,7 +11,7 @@ from troposphere import GetAtt, Ref, Sub, Template, awslambda, serverless
 from template_gen import rollout
 from template_gen.defaults import encrypted_log_group
 from template_gen.findings import LAMBDA_FUNCTION, RESOLVED_LAYER_NAME, waiver_metadata
-from template_gen.model import Bucket, Function, Route, SecureParameter, Spec, Table
+from template_gen.model import Bucket, Buildable, Function, Route, SecureParameter, Spec, Table
 from template_gen.naming import (
     HTTP_API,
     STACK_KEY,
@@ -81,7 +81,8 @@ def version_key(spec: Spec, function: Function, artifacts: Mapping[str, str]) ->
     SAM names a new Version from the code, environment and memory only
     (samtranslator/model/sam_resources.py, _construct_version), so a change to a layer alone
     would leave `live` on the old version. The zips' names carry their content hashes."""
-    uris = [artifacts.get(item.name, item.source) for item in (function, *spec.layers_of(function))]
+    code: tuple[Buildable, ...] = (function, *spec.layers_of(function))
+    uris = [artifacts.get(item.name, item.source) for item in code]
     return hashlib.sha256("\n".join(uris).encode()).hexdigest()
 
 

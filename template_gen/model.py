@@ -131,6 +131,10 @@ class Layer:
     description: str = ""
 
 
+# What the build zips, each from its source folder.
+Buildable = Function | Layer
+
+
 @dataclass(frozen=True)
 class Api:
     """The HTTP API. `default_origins` is the AllowedOrigins parameter's default."""
@@ -159,13 +163,24 @@ class Spec:
     architecture: str = "arm64"
     environments: tuple[str, ...] = ("dev", "staging", "prod")
 
+    @property
+    def buildables(self) -> tuple[Buildable, ...]:
+        """Every function, then every layer."""
+        return (*self.functions, *self.layers)
+
+    @property
+    def resources(self) -> tuple[Resource, ...]:
+        """What a relation may name: every table, bucket and parameter (the access-log
+        bucket is the stack's own)."""
+        return (*self.tables, *self.buckets, *self.parameters)
+
     def layers_of(self, function: Function) -> tuple[Layer, ...]:
         if function.layers is None:
             return self.layers
         return tuple(layer for layer in self.layers if layer.name in function.layers)
 
     def resource(self, name: str) -> Resource:
-        for resource in (*self.tables, *self.buckets, *self.parameters):
+        for resource in self.resources:
             if resource.name == name:
                 return resource
         raise KeyError(name)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from template_gen.grants import ACTIONS
-from template_gen.model import Access, Bucket, SecureParameter, Spec, Table
+from template_gen.model import Access, Bucket, Resource, SecureParameter, Spec, Table
 from template_gen.naming import (
     MAX_PROJECT_LENGTH,
     PROJECT_PATTERN,
@@ -90,12 +90,16 @@ def _project(spec: Spec) -> Iterator[str]:
 
 
 def _unique_names(spec: Spec) -> Iterator[str]:
+    resources: tuple[Resource, ...] = (
+        *spec.tables,
+        *spec.buckets,
+        spec.access_log_bucket,
+        *spec.parameters,
+    )
     groups = {
         "function": [f.name for f in spec.functions],
         "layer": [layer.name for layer in spec.layers],
-        "resource": [
-            r.name for r in (*spec.tables, *spec.buckets, spec.access_log_bucket, *spec.parameters)
-        ],
+        "resource": [r.name for r in resources],
     }
     for kind, names in groups.items():
         for name in sorted({n for n in names if names.count(n) > 1}):
@@ -143,7 +147,7 @@ def _routes(spec: Spec) -> Iterator[str]:
 
 
 def _relations(spec: Spec) -> Iterator[str]:
-    known = {r.name: r for r in (*spec.tables, *spec.buckets, *spec.parameters)}
+    known = {r.name: r for r in spec.resources}
     for function in spec.functions:
         seen = set()
         for relation in function.relations:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from artifacts import manifest
 from template_gen.model import Function
 from template_gen.naming import function_id
 from template_gen.spec import SPEC
@@ -117,8 +118,12 @@ def test_make_logs_follows_a_functions_log_group(deployment: Deployment) -> None
         start_new_session=True,  # so the whole group (make, python, sam) stops at the end
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in tail.stdout or []],
-                     daemon=True).start()  # fmt: skip
+
+    def forward() -> None:
+        for line in tail.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=forward, daemon=True).start()
     marker = f"written while make logs runs {uuid.uuid4()}"
     logs = deployment.client("logs", REGION)
     group = f"/aws/lambda/{STACK}-users"
@@ -163,8 +168,7 @@ def test_every_resource_of_the_template_is_created(deployment: Deployment) -> No
 
 
 def test_functions_run_the_built_zips_and_name_what_exists(deployment: Deployment) -> None:
-    manifest = json.loads((deployment.root / "build" / "manifest.json").read_text())
-    zips = {a["name"]: a["path"] for a in manifest["artifacts"]}
+    zips = manifest.load(deployment.root / "build" / "manifest.json").paths()
     lambda_ = deployment.client("lambda", REGION)
     for function in SPEC.functions:
         config = lambda_.get_function_configuration(FunctionName=f"{STACK}-{function.name}")

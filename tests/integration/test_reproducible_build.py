@@ -100,7 +100,7 @@ def test_two_fresh_copies_build_byte_identical_outputs(tmp_path: Path) -> None:
 
 def test_a_locked_package_without_a_wheel_for_the_target_fails_clearly(tmp_path: Path) -> None:
     root = tmp_path / "repo"
-    for item in (*SPEC.functions, *SPEC.layers):
+    for item in SPEC.buildables:
         shutil.copytree(ROOT / item.source, root / item.source)
     # psycopg2 publishes only Windows wheels, so pip finds nothing for Linux on arm64.
     lock = root / "layers" / "deps" / "requirements.txt"

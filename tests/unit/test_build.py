@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import shutil
 import zipfile
@@ -12,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from artifacts.builder import Builder, BuildError, Limits, manifest_text
+from artifacts import manifest
+from artifacts.builder import FOLDERS, Builder, BuildError, Limits, build_manifest
 from artifacts.bytecode import MAGIC, Compiler, pyc_arcname
 from artifacts.files import collect
 from artifacts.zipper import FIXED_TIME, write_zip
@@ -25,7 +25,7 @@ NO_DEPS = dataclasses.replace(SPEC, layers=tuple(x for x in SPEC.layers if x.nam
 
 def sources(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
-    for item in (*NO_DEPS.functions, *NO_DEPS.layers):
+    for item in NO_DEPS.buildables:
         shutil.copytree(ROOT / item.source, root / item.source,
                         ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     return root
@@ -36,10 +36,13 @@ def build(
     limits: Limits | None = None,
     lines: list[str] | None = None,
     compiler: Compiler | None = None,
-) -> dict:
+) -> manifest.Manifest:
+    """The manifest as build.py writes it, read back from the file."""
     log = lines.append if lines is not None else lambda line: None
     builder = Builder(NO_DEPS, root, root / "build", limits or Limits(), log, compiler)
-    return json.loads(manifest_text(NO_DEPS, builder.build()))
+    path = root / "build" / "manifest.json"
+    manifest.write(path, build_manifest(NO_DEPS, builder.build()))
+    return manifest.load(path)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -76,36 +79,35 @@ def test_zip_entries_are_sorted_share_one_timestamp_and_drop_the_sources_bytecod
 
 
 def test_layer_content_sits_under_python(tmp_path: Path) -> None:
-    manifest = build(sources(tmp_path))
-    (shared,) = [a for a in manifest["artifacts"] if a["name"] == "shared"]
-    with zipfile.ZipFile(tmp_path / "repo" / "build" / shared["path"]) as archive:
+    built = build(sources(tmp_path))
+    (shared,) = [a for a in built.artifacts if a.name == "shared"]
+    with zipfile.ZipFile(tmp_path / "repo" / "build" / shared.path) as archive:
         assert all(name.startswith("python/backend_kit/") for name in archive.namelist())
 
 
 def test_names_and_manifest_come_from_the_content(tmp_path: Path) -> None:
     root = sources(tmp_path)
-    manifest = build(root)
-    for artifact in manifest["artifacts"]:
-        path = root / "build" / artifact["path"]
-        kind = {"function": "functions", "layer": "layers"}[artifact["kind"]]
-        assert artifact["path"] == f"{kind}/{artifact['name']}-{artifact['input_sha256'][:16]}.zip"
-        assert artifact["zip_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-        assert artifact["zipped_bytes"] == path.stat().st_size
+    for artifact in build(root).artifacts:
+        path = root / "build" / artifact.path
+        folder = FOLDERS[artifact.kind]
+        assert artifact.path == f"{folder}/{artifact.name}-{artifact.input_sha256[:16]}.zip"
+        assert artifact.zip_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert artifact.zipped_bytes == path.stat().st_size
         with zipfile.ZipFile(path) as archive:
-            assert artifact["files"] == len(archive.infolist())
-            assert artifact["unzipped_bytes"] == sum(i.file_size for i in archive.infolist())
+            assert artifact.files == len(archive.infolist())
+            assert artifact.unzipped_bytes == sum(i.file_size for i in archive.infolist())
 
 
 def test_a_change_to_one_function_changes_only_its_zip(tmp_path: Path) -> None:
     root = sources(tmp_path)
-    before = {a["name"]: a for a in build(root)["artifacts"]}
+    before = {a.name: a for a in build(root).artifacts}
     app = root / "functions" / "items" / "app.py"
     app.write_text(app.read_text() + "\n# changed\n")
-    after = {a["name"]: a for a in build(root)["artifacts"]}
+    after = {a.name: a for a in build(root).artifacts}
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {"items"}
-    assert not (root / "build" / before["items"]["path"]).exists()  # the stale zip is gone
-    assert (root / "build" / after["items"]["path"]).is_file()
+    assert not (root / "build" / before["items"].path).exists()  # the stale zip is gone
+    assert (root / "build" / after["items"].path).is_file()
 
 
 def test_mtimes_and_permissions_do_not_change_the_output(tmp_path: Path) -> None:
@@ -144,20 +146,20 @@ def test_a_function_with_its_layers_over_the_unzipped_limit_fails(tmp_path: Path
 
 def test_the_build_version_follows_any_artifact(tmp_path: Path) -> None:
     root = sources(tmp_path)
-    first = build(root)["version"]
-    assert build(root)["version"] == first
+    first = build(root).version
+    assert build(root).version == first
     (root / "layers" / "shared" / "python" / "backend_kit" / "extra.py").write_text("x = 1\n")
-    assert build(root)["version"] != first
+    assert build(root).version != first
 
 
 def test_every_source_ships_with_the_runtimes_bytecode_beside_it(tmp_path: Path) -> None:
     root = sources(tmp_path)
-    for artifact in build(root)["artifacts"]:
-        with zipfile.ZipFile(root / "build" / artifact["path"]) as archive:
+    for artifact in build(root).artifacts:
+        with zipfile.ZipFile(root / "build" / artifact.path) as archive:
             names = set(archive.namelist())
             pycs = {name for name in names if name.endswith(".pyc")}
             expected = {pyc_arcname(name, "cpython-314") for name in names if name.endswith(".py")}
-            assert expected and pycs == expected, artifact["name"]
+            assert expected and pycs == expected, artifact.name
             for pyc in pycs:
                 assert int.from_bytes(archive.read(pyc)[:2], "little") == MAGIC["3.14"]
 

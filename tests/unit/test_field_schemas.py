@@ -87,8 +87,8 @@ def test_a_body_schema_accepts_the_bodies_validate_accepts(route: str, body: dic
 def test_a_body_is_required_exactly_where_the_handlers_refuse_none() -> None:
     """OpenAPI's requestBody.required defaults to false, which would tell a client that a
     PATCH without a body is fine; validate() answers it 400."""
-    from template_gen.__main__ import load_bodies
     from template_gen.openapi import document
+    from template_gen.render import load_bodies
     from template_gen.spec import SPEC
 
     paths = document(SPEC, load_bodies(SPEC, ROOT))["paths"]

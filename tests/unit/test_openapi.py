@@ -10,8 +10,8 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from template_gen.__main__ import load_bodies
 from template_gen.openapi import CONTRACT, document
+from template_gen.render import load_bodies
 from template_gen.spec import SPEC
 from tests.conftest import of_type
 

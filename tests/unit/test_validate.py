@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from template_gen.model import Function, Route, queries, reads, writes
+from template_gen.model import Function, Route, Spec, queries, reads, writes
 from template_gen.spec import SPEC
 from template_gen.template import build_template
 from template_gen.validate import SpecError, check_sources, validate_spec
@@ -15,16 +16,17 @@ from template_gen.validate import SpecError, check_sources, validate_spec
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def with_function(**changes: object) -> object:
+def with_function(**changes: Any) -> Spec:
+    """The real spec plus one function; `changes` are that function's fields."""
     extra = Function(name="extra", source="functions/extra", routes=(Route("GET", "/extra"),))
     return dataclasses.replace(
         SPEC, functions=(*SPEC.functions, dataclasses.replace(extra, **changes))
     )
 
 
-def problems(spec: object) -> str:
+def problems(spec: Spec) -> str:
     with pytest.raises(SpecError) as error:
-        build_template(spec)  # type: ignore[arg-type]
+        build_template(spec)
     return str(error.value)
 
 
@@ -101,7 +103,7 @@ def test_timeout_beyond_the_api_limit() -> None:
 
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(SpecError) as error:
-        validate_spec(with_function(relations=(reads("nope"),), timeout_s=0))  # type: ignore[arg-type]
+        validate_spec(with_function(relations=(reads("nope"),), timeout_s=0))
     assert len(error.value.problems) == 2
 
 
@@ -111,19 +113,21 @@ def test_missing_handler_folder() -> None:
         SpecError,
         match="function 'extra': handler folder 'functions/does-not-exist' does not exist",
     ):
-        check_sources(spec, ROOT)  # type: ignore[arg-type]
+        check_sources(spec, ROOT)
 
 
 def test_missing_handler_module(tmp_path: Path) -> None:
     (tmp_path / "functions" / "extra").mkdir(parents=True)
-    for item in (*SPEC.functions, *SPEC.layers):
+    for item in SPEC.buildables:
         (tmp_path / item.source).mkdir(parents=True, exist_ok=True)
         (tmp_path / item.source / "app.py").touch()
     with pytest.raises(SpecError, match=r"handler module 'functions/extra/app\.py' does not exist"):
-        check_sources(with_function(), tmp_path)  # type: ignore[arg-type]
+        check_sources(with_function(), tmp_path)
 
 
-def test_cli_prints_the_problem_and_exits_2(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_cli_prints_the_problem_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import template_gen.__main__ as cli
 
     monkeypatch.setattr(cli, "SPEC", with_function(relations=(reads("orders"),)))

@@ -1,0 +1,96 @@
+"""Writes build/template.yaml and build/openapi.json from a spec and the paths of its code:
+`render(spec, artifacts, build_version, out)`. The build passes its zips (build.py, from the
+manifest); `python -m template_gen render` passes the source folders (`source_paths`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from template_gen.model import Spec
+from template_gen.outputs import write_if_changed
+from template_gen.validate import check_sources, validate_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def source_paths(spec: Spec, root: Path, folder: Path) -> dict[str, str]:
+    """Each function's and layer's source folder, relative to `folder`: where the template
+    lives, which is where `sam` resolves CodeUri from."""
+    return {item.name: os.path.relpath(root / item.source, folder) for item in spec.buildables}
+
+
+def render_inputs(spec: Spec, artifacts: Mapping[str, str], build_version: str) -> str:
+    """Everything the template is a function of: the spec, the artifacts, the renderer's own
+    source and the libraries that serialise it."""
+    described = json.dumps([repr(spec), dict(artifacts), build_version], sort_keys=True)
+    digest = hashlib.sha256(described.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in ("troposphere", "cfn-flip", "PyYAML"):
+        digest.update(f"{package}=={version(package)}".encode())
+    return digest.hexdigest()
+
+
+def render(
+    spec: Spec, artifacts: Mapping[str, str], build_version: str, out: Path, root: Path = ROOT
+) -> None:
+    """The template at `out`, its CodeUri/ContentUri from `artifacts` (name -> path relative
+    to `out`'s folder), and openapi.json beside it. The template is rendered only when
+    something it depends on changed: YAML serialisation is the slowest step of a no-op build,
+    and a stamp beside the template records what it was rendered from."""
+    validate_spec(spec)
+    check_sources(spec, root)
+    stamp = out.with_name(f".{out.name}.inputs")
+    inputs = render_inputs(spec, artifacts, build_version)
+    write_openapi(spec, out.with_name("openapi.json"), root)
+    if out.is_file() and stamp.is_file() and stamp.read_text() == inputs:
+        print(f"  template cached: {out.parent.name}/{out.name}")
+        return
+    # Imported here: a no-op build never imports troposphere.
+    from template_gen.template import render_yaml
+
+    changed = write_if_changed(out, render_yaml(spec, artifacts, build_version))
+    write_if_changed(stamp, inputs)
+    print(f"  template {'rendered' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
+
+
+def load_bodies(spec: Spec, root: Path) -> dict[str, dict[str, Any]]:
+    """Each route's request body schema, from the fields module its function declares: the
+    same field rules the handler validates with, imported as Lambda would (the shared layer
+    on the path), without the handler itself."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    shared = str(root / "layers" / "shared" / "python")
+    sys.path.insert(0, shared)
+    try:
+        from backend_kit.validation import body_schema
+
+        bodies: dict[str, dict[str, Any]] = {}
+        for function in spec.functions:
+            if not function.fields:
+                continue
+            path = root / function.source / f"{function.fields}.py"
+            module_spec = spec_from_file_location(f"fields_of_{function.name}", path)
+            assert module_spec and module_spec.loader
+            module = module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+            for key, (schema, partial) in module.BODIES.items():
+                bodies[key] = body_schema(schema, partial=partial)
+        return bodies
+    finally:
+        sys.path.remove(shared)
+
+
+def write_openapi(spec: Spec, out: Path, root: Path = ROOT) -> None:
+    from template_gen.openapi import document
+
+    text = json.dumps(document(spec, load_bodies(spec, root)), indent=2, sort_keys=True) + "\n"
+    changed = write_if_changed(out, text)
+    print(f"  openapi {'written' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
