@@ -17,7 +17,7 @@ from tests.handlers.helpers import function_of
 from tests.http_events import ALICE, BOB, http_event
 
 # API Gateway hands over valid Unicode: no lone surrogates.
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)
 ROUTE_METHODS: dict[str, list[str]] = {}
 for _function in SPEC.functions:
     for _route in _function.routes:
