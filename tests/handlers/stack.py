@@ -36,8 +36,8 @@ PLACEHOLDERS = {
 }
 # The physical name `Ref` answers for each kind of resource an environment variable names.
 NAME_PROPERTY = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}
-# One process runs every function, with one Logger: the variables that name the function
-# itself cannot hold each function's value, and take the test's own.
+# This stack's AWS and logging settings. They win over the template's: one process runs every
+# function with one Logger, so POWERTOOLS_SERVICE_NAME, which names each function, is "test".
 TEST_SETTINGS = {
     "AWS_REGION": REGION,
     "AWS_DEFAULT_REGION": REGION,
