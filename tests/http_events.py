@@ -1,18 +1,23 @@
 """HTTP API payload v2 events, shaped like `sam local generate-event apigateway
 http-api-proxy`, with the JWT claims the authorizer passes through.
 
-`python -m tests.http_events` rewrites events/<function>/<case>.json from CASES; a test fails
-when the files and CASES disagree.
+`python -m tests.http_events` rewrites events/<function>/<case>.json from CASES: the cases
+written for the contract, and an event for every other route of the spec. A test fails when
+the files and CASES disagree.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from template_gen.model import Route, Spec
+from template_gen.spec import SPEC
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -109,8 +114,10 @@ def user_path() -> dict[str, Any]:
     return {"path": f"/users/{ALICE}", "path_parameters": {"id": ALICE}}
 
 
-# function -> case -> event. Cases run in this order against a fresh table in the tests.
-CASES: dict[str, dict[str, dict[str, Any]]] = {
+# function -> case -> event.
+Cases = dict[str, dict[str, dict[str, Any]]]
+# The cases written for the contract. They run in this order against fresh tables in the tests.
+WRITTEN: Cases = {
     "health": {"get": http_event("GET", "/health", caller=None)},
     "users": {
         "register": http_event(
@@ -162,7 +169,41 @@ CASES: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
-# The status each case gets when the cases run in order against empty tables.
+
+def route_event(route: Route) -> dict[str, Any]:
+    """An event for `route` with an id for each of its path parameters: what a route that no
+    case was written for gets (a token too, unless the route is open)."""
+    parameters = {name: ITEM_ID for name in re.findall(r"\{(\w+)\}", route.path)}
+    path = re.sub(r"\{(\w+)\}", ITEM_ID, route.path)
+    caller = ALICE if route.authorized else None
+    return http_event(
+        route.method, route.path, path=path, caller=caller, path_parameters=parameters or None
+    )
+
+
+def route_case(route: Route) -> str:
+    """`GET /orders/{id}/lines` -> `get-orders-id-lines`."""
+    words = re.findall(r"[a-z0-9]+", route.path.lower())
+    return "-".join([route.method.lower(), *words])
+
+
+def spec_cases(spec: Spec, written: Cases) -> Cases:
+    """The written cases of each function of `spec`, then an event for each of its routes that
+    none of them covers, so a new function has an event per route without a written case."""
+    cases: Cases = {}
+    for function in spec.functions:
+        own = dict(written.get(function.name, {}))
+        covered = {event["routeKey"] for event in own.values()}
+        for route in function.routes:
+            if route.key not in covered:
+                own[route_case(route)] = route_event(route)
+        cases[function.name] = own
+    return cases
+
+
+CASES = spec_cases(SPEC, WRITTEN)
+
+# The status each written case gets when the cases run in order against empty tables.
 EXPECTED_STATUS = {
     ("health", "get"): 200,
     ("users", "register"): 201,

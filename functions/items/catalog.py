@@ -101,8 +101,11 @@ class Catalog:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _own_write(error, lambda stored: _applied(stored, expected + 1, stamp, changes)):
-                return view(from_item(error.response["Item"]))
+            stored = _returned(error)
+            if stored is not None and _own_write(
+                error, lambda record: _applied(record, expected + 1, stamp, changes)
+            ):
+                return view(from_item(stored))
             raise self._condition_error(error) from None
         return view(from_item(result["Attributes"]))
 
@@ -141,12 +144,18 @@ def _retried(error: ClientError) -> bool:
     return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
 
 
+def _returned(error: ClientError) -> dict[str, Any] | None:
+    """The stored item a failed condition returns (ReturnValuesOnConditionCheckFailure)."""
+    stored = error.response.get("Item")  # not in botocore's typed error response
+    return stored if isinstance(stored, dict) else None
+
+
 def _own_write(error: ClientError, ours: Callable[[dict[str, Any]], bool]) -> bool:
     """A condition that failed because this request's own first attempt succeeded and its
     answer was lost, so botocore tried again: the record DynamoDB returns
     (ReturnValuesOnConditionCheckFailure) is exactly what this request wrote. A first attempt
     that fails lost to someone else, even one who wrote the same fields in the same millisecond."""
-    stored = error.response.get("Item")
+    stored = _returned(error)
     return (
         _condition_failed(error)
         and _retried(error)

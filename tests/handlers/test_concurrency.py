@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-from tests.handlers.conftest import LambdaContext, Reply, load_function, new_user
+from tests.handlers.conftest import LambdaContext, Reply, new_user
 from tests.handlers.helpers import call, create_item
+from tests.handlers.stack import load_function
 from tests.http_events import http_event
 
 ROUNDS = 5

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-import botocore.endpoint
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.core.botocore_stubber import BotocoreStubber
 
 from backend_kit.aws import client
@@ -30,11 +30,16 @@ class _Body:
         yield self.data
 
 
+def headers(request_id: str) -> HTTPHeaders:
+    return HTTPHeaders.from_dict({"x-amzn-requestid": request_id})
+
+
 @pytest.fixture(autouse=True)
 def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """botocore's backoff sleeps, recorded instead of slept."""
+    """botocore's backoff sleeps, recorded instead of slept (botocore.endpoint calls
+    time.sleep between attempts)."""
     slept: list[float] = []
-    monkeypatch.setattr(botocore.endpoint.time, "sleep", slept.append)
+    monkeypatch.setattr(time, "sleep", slept.append)
     return slept
 
 
@@ -61,7 +66,7 @@ def failing(service: str, operation: str, status: int, code: str) -> Iterator[li
         request.faulted = True
         attempts.append(operation)
         body = json.dumps({"__type": code, "message": "injected"}).encode()
-        return AWSResponse(request.url, status, {"x-amzn-requestid": "fault"}, _Body(body))
+        return AWSResponse(request.url, status, headers("fault"), _Body(body))
 
     events = client(service).meta.events
     events.register_first(f"before-send.{service}.{operation}", answer)
@@ -83,7 +88,7 @@ def losing_first_answer(operation: str) -> Iterator[list[str]]:
         if event_name.endswith(f".dynamodb.{operation}") and not lost:
             lost.append(operation)
             body = json.dumps({"__type": "InternalServerError", "message": "lost"}).encode()
-            return AWSResponse(request.url, 500, {"x-amzn-requestid": "lost"}, _Body(body))
+            return AWSResponse(request.url, 500, headers("lost"), _Body(body))
         return answer
 
     with pytest.MonkeyPatch.context() as patch:

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.handlers.conftest import LambdaContext, load_function
+from tests.handlers.conftest import LambdaContext
+from tests.handlers.stack import load_function
 from tests.http_events import http_event
 
 

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from template_gen.spec import SPEC
 from tests.handlers.conftest import Invoke
+from tests.handlers.helpers import function_of
 from tests.http_events import ALICE, BOB, http_event
 
 # API Gateway hands over valid Unicode: no lone surrogates.
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)
 ROUTE_METHODS: dict[str, list[str]] = {}
 for _function in SPEC.functions:
     for _route in _function.routes:
@@ -91,7 +92,7 @@ def requests(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         query=query,
         **draw(bodies()),
     )
-    return ("users" if route.startswith("/users") else "items"), event
+    return function_of(route), event
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -135,7 +136,7 @@ def writes(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     path = route.replace("{id}", ALICE if route.startswith("/users") else draw(st.uuids()).hex)
     headers = {"if-match": draw(st.sampled_from(['"1"', "2", 'W/"1"', "x"]))}
     event = http_event(method, route, path=path, caller=ALICE, body=body, headers=headers)
-    return ("users" if route.startswith("/users") else "items"), event
+    return function_of(route), event
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

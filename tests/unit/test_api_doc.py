@@ -21,8 +21,9 @@ def rows(doc: str) -> dict[str, str]:
 
 
 def raised_codes() -> set[str]:
-    """Every error code in the sources: the contract's constructors and the 409s' own codes."""
-    sources = [ROOT / "layers/shared/python/backend_kit/errors.py"]
+    """Every error code in the sources (the shared layer and the functions): the contract's
+    constructors and the 409s' own codes."""
+    sources = sorted((ROOT / "layers/shared/python/backend_kit").glob("*.py"))
     sources += sorted((ROOT / "functions").glob("*/*.py"))
     codes: set[str] = set()
     for source in sources:

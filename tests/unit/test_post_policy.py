@@ -105,7 +105,7 @@ def presign(
 
 
 def product_form(content_type: str = "image/png", token: str | None = None) -> dict[str, str]:
-    """The form functions/items/app.py hands out for an attachment of SIZE bytes."""
+    """The form functions/items/attachments.py hands out for an attachment of SIZE bytes."""
     signer = ROLE if token else UPLOADER
     conditions = [{"Content-Type": content_type}, ["content-length-range", 1, SIZE]]
     fields = {"Content-Type": content_type}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -29,8 +29,12 @@ UNAVAILABLE_CODES = frozenset({
 })  # fmt: skip
 
 
+# The services the functions call, each with its grants (template_gen/grants.py).
+Service = Literal["dynamodb", "s3", "ssm"]
+
+
 @functools.cache
-def client(service: str, config: Config | None = None) -> Any:
+def client(service: Service, config: Config | None = None) -> Any:
     """One client per service, `config` and container. `config` (a module-level constant,
     so the cache finds it again) merges into the shared Config."""
     merged = CLIENT_CONFIG.merge(config) if config else CLIENT_CONFIG

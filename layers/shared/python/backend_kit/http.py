@@ -35,8 +35,12 @@ def _json(data: Any) -> str:
 
 
 def request_id(app: APIGatewayHttpResolver) -> str:
-    context = app.current_event.get("requestContext") or {}
-    return str(context.get("requestId") or getattr(app.lambda_context, "aws_request_id", ""))
+    """API Gateway's request id; Lambda's for a direct invocation that carries none."""
+    try:
+        from_gateway = app.current_event.request_context.request_id
+    except KeyError:
+        from_gateway = ""
+    return str(from_gateway or getattr(app.lambda_context, "aws_request_id", ""))
 
 
 def error_response(app: APIGatewayHttpResolver, error: errors.ApiError) -> Response:
@@ -97,9 +101,7 @@ def is_subject(value: str) -> bool:
 
 def caller(app: APIGatewayHttpResolver) -> str:
     """The token's subject, as the JWT authorizer passed it through. Never from the body."""
-    context = app.current_event.get("requestContext") or {}
-    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
-    subject = claims.get("sub")
+    subject = app.current_event.request_context.authorizer.jwt_claim.get("sub")
     # The authorizer verified the token; this only keeps odd subjects out of table keys.
     if not isinstance(subject, str) or not is_subject(subject):
         raise errors.unauthorized()
@@ -113,13 +115,15 @@ def header(app: APIGatewayHttpResolver, name: str) -> str | None:
 
 
 def json_body(app: APIGatewayHttpResolver, schema: Schema, *, partial: bool = False) -> dict:
+    # Not event.decoded_body: it decodes base64 leniently (dropping what is not base64), then
+    # to text, raising on bytes that are not UTF-8; the size limit and the 400s need the bytes.
     event = app.current_event
-    raw = event.get("body")
+    raw = event.body
     if raw is None or raw == "":
         return validate(None, schema, partial=partial)
-    if not isinstance(raw, str):
+    if not isinstance(raw, str):  # a direct invocation can pass any JSON value
         raise errors.malformed("The body is not valid JSON")
-    if event.get("isBase64Encoded"):
+    if event.is_base64_encoded:
         try:
             data = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):

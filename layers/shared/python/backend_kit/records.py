@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -55,5 +56,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def value(data: Any) -> dict[str, Any]:
+def value(data: Any) -> Mapping[str, Any]:
+    """One DynamoDB attribute value, e.g. `{"S": "abc"}`."""
     return _serializer.serialize(data)
