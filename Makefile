@@ -60,10 +60,11 @@ build: $(STAMP) $(NODE_STAMP) ## Content-hashed zips with 3.14 bytecode, manifes
 	@$(PY) build.py
 
 typecheck: $(STAMP) ## mypy on every package; each function folder on its own, with the shared layer
+	@echo "mypy (pyproject.toml's files, then each function folder)"
 	@$(PY) -m mypy
 	@for function in functions/*/; do MYPYPATH=layers/shared/python:$$function $(PY) -m mypy "$$function"; done
 
-lint: build ## ruff, the CI workflow's schema, cfn-lint on the SAM template and on its offline expansion
+lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint on the template and its expansion
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

@@ -73,3 +73,15 @@ def test_a_ruff_error_fails_the_ruff_hook(clone: Path) -> None:
     git(clone, "add", str(broken))
     fixed = pre_commit(clone, "ruff-check", "--files", str(broken.relative_to(clone)))
     assert fixed.returncode == 0, fixed.stdout
+
+
+def test_a_type_error_in_a_function_folder_fails_the_mypy_hook(clone: Path) -> None:
+    """Each function folder is checked on its own (every one has an app.py): a type error
+    in one is found, named with its folder's path."""
+    handler = clone / "functions" / "health" / "app.py"
+    handler.write_text(handler.read_text() + '\n\nNOT_A_NUMBER: int = "three"\n')
+    git(clone, "add", str(handler))
+    failed = pre_commit(clone, "mypy-functions", "--all-files")
+    assert failed.returncode == 1, failed.stdout
+    assert "functions/health/app.py" in failed.stdout
+    assert "Incompatible types in assignment" in failed.stdout
