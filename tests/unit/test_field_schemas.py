@@ -53,6 +53,18 @@ VALUES = st.one_of(
 )
 
 
+def holds_lone_surrogate(value: Any) -> bool:
+    """No JSON document holds one (RFC 7493: I-JSON strings are Unicode scalar values), so no
+    schema can be asked about it; the rules refuse it (validation.text)."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, list):
+        return any(holds_lone_surrogate(v) for v in value)
+    if isinstance(value, dict):
+        return any(holds_lone_surrogate(k) or holds_lone_surrogate(v) for k, v in value.items())
+    return False
+
+
 def accepts(rule: Rule, value: Any) -> bool:
     try:
         rule(value)
@@ -66,6 +78,9 @@ def accepts(rule: Rule, value: Any) -> bool:
 @given(value=VALUES)
 def test_a_rule_and_its_schema_accept_the_same_values(name: str, value: Any) -> None:
     rule = RULES[name]
+    if holds_lone_surrogate(value):
+        assert not accepts(rule, value), (name, value)
+        return
     by_schema = jsonschema.Draft202012Validator(dict(rule.schema)).is_valid(value)
     assert accepts(rule, value) == by_schema, (name, value)
 
@@ -76,6 +91,10 @@ def test_a_rule_and_its_schema_accept_the_same_values(name: str, value: Any) -> 
 def test_a_body_schema_accepts_the_bodies_validate_accepts(route: str, body: dict) -> None:
     schema, partial = BODIES[route]
     document = body_schema(schema, partial=partial)
+    if holds_lone_surrogate(body):
+        with pytest.raises(ApiError):
+            validate(body, schema, partial=partial)
+        return
     try:
         validate(body, schema, partial=partial)
         valid = True
@@ -97,3 +116,11 @@ def test_a_body_is_required_exactly_where_the_handlers_refuse_none() -> None:
             validate(None, schema, partial=partial)
         method, path = key.split(" ", 1)
         assert paths[path][method.lower()]["requestBody"]["required"] is True, key
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, r in RULES.items() if r.schema["type"] == "string")
+)
+def test_every_text_rule_refuses_a_lone_surrogate(name: str) -> None:
+    """The case the schema comparison leaves out, every time, not only when generated."""
+    assert not accepts(RULES[name], "ok\ud800")
