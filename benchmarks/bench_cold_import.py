@@ -44,7 +44,7 @@ from cold_import_child import FLOOR, RESULT  # noqa: E402  (beside this script)
 
 from artifacts import manifest  # noqa: E402
 from artifacts.bytecode import INSTALL_HINT, Compiler, Source, pyc_arcname  # noqa: E402
-from template_gen.functions import environment_variable  # noqa: E402
+from template_gen.model import environment_variable  # noqa: E402
 from template_gen.spec import SPEC  # noqa: E402
 
 BUILD = ROOT / "build"
@@ -143,7 +143,7 @@ def environment(function: str) -> dict[str, str]:
     for spec in SPEC.functions:
         for relation in spec.relations:
             resource = SPEC.resource(relation.target)
-            key = environment_variable(resource.name, type(resource))
+            key = environment_variable(resource)
             variables[key] = f"bench-{resource.name}"
     return variables
 

@@ -11,7 +11,15 @@ from troposphere import GetAtt, Ref, Sub, Template, awslambda, serverless
 from template_gen import rollout
 from template_gen.defaults import encrypted_log_group
 from template_gen.findings import LAMBDA_FUNCTION, RESOLVED_LAYER_NAME, waiver_metadata
-from template_gen.model import Bucket, Buildable, Function, Route, SecureParameter, Spec, Table
+from template_gen.model import (
+    Buildable,
+    Function,
+    Route,
+    SecureParameter,
+    Spec,
+    Table,
+    environment_variable,
+)
 from template_gen.naming import (
     HTTP_API,
     STACK_KEY,
@@ -32,14 +40,6 @@ class LoggingConfig(awslambda.LoggingConfig):
     props: ClassVar[dict] = {**awslambda.LoggingConfig.props, "LogFormat": (str, False)}
 
 
-ENV_SUFFIX: dict[type, str] = {Table: "TABLE", Bucket: "BUCKET", SecureParameter: "PARAMETER"}
-
-
-def environment_variable(resource_name: str, kind: type) -> str:
-    """`cursor-signing-key`, SecureParameter -> `CURSOR_SIGNING_KEY_PARAMETER`."""
-    return f"{resource_name.upper().replace('-', '_')}_{ENV_SUFFIX[kind]}"
-
-
 def environment(spec: Spec, names: Names, function: Function, build_version: str) -> dict:
     """Names of what the function relates to, never values: secrets are fetched at run time."""
     variables: dict = {
@@ -48,7 +48,7 @@ def environment(spec: Spec, names: Names, function: Function, build_version: str
     }
     for relation in function.relations:
         resource = spec.resource(relation.target)
-        key = environment_variable(resource.name, type(resource))
+        key = environment_variable(resource)
         if isinstance(resource, SecureParameter):
             variables[key] = names.parameter(resource.name).sub()
         elif isinstance(resource, Table):

@@ -66,6 +66,21 @@ class SecureParameter:
 
 Resource = Table | Bucket | SecureParameter
 
+# What a function reads each related resource's name from: the resource's name in upper case,
+# hyphens as underscores, then its kind. A function related to the `orders` table reads
+# os.environ["ORDERS_TABLE"]; to `cursor-signing-key`, CURSOR_SIGNING_KEY_PARAMETER (the
+# parameter's name: its value is fetched at run time). template_gen/functions.py sets them.
+ENVIRONMENT_SUFFIX: dict[type, str] = {
+    Table: "TABLE",
+    Bucket: "BUCKET",
+    SecureParameter: "PARAMETER",
+}
+
+
+def environment_variable(resource: Resource) -> str:
+    """`Table("orders")` -> `ORDERS_TABLE`, as the rule above says."""
+    return f"{resource.name.upper().replace('-', '_')}_{ENVIRONMENT_SUFFIX[type(resource)]}"
+
 
 @dataclass(frozen=True)
 class Relation:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from template_gen.functions import environment_variable
-from template_gen.model import Function, Key, Route, Table, reads
+from template_gen.model import Function, Key, Route, Table, environment_variable, reads
 from template_gen.naming import Names
 from template_gen.spec import SPEC
 from tests.handlers.conftest import LambdaContext
@@ -41,9 +40,8 @@ def test_a_new_function_in_the_spec_is_in_the_stack(
     assert name not in {f.name for f in SPEC.functions} | {t.name for t in SPEC.tables}
     folder = tmp_path / name
     folder.mkdir()
-    variable = environment_variable(name, Table)
-    (folder / "app.py").write_text(HANDLER.format(variable=variable))
     table = Table(name=name, partition_key=Key("id"))
+    (folder / "app.py").write_text(HANDLER.format(variable=environment_variable(table)))
     route = Route("GET", f"/{name}")
     function = Function(name=name, source=str(folder), routes=(route,), relations=(reads(name),))
     # Another project, so none of its names meet the session's stack in the shared moto.

@@ -1,5 +1,5 @@
-"""Every route of the spec is rendered for its own function, the spec's routes are the
-contract's, and only the routes the spec marks open skip the authorizer."""
+"""Every route of the spec is rendered for its own function, the contract describes only
+the spec's routes, and only the routes the spec marks open skip the authorizer."""
 
 from __future__ import annotations
 
@@ -37,10 +37,11 @@ def test_the_template_serves_exactly_the_spec_routes(resources: dict[str, Any]) 
     assert {key: logical for key, (logical, _) in routes.items()} == ROUTES
 
 
-def test_spec_routes_are_the_contract() -> None:
-    """The contract (template_gen.openapi, which docs/api.md states in words) has a row for
-    every route of the spec, and no other."""
-    assert set(ROUTES) == set(CONTRACT)
+def test_the_contract_describes_only_routes_the_spec_has() -> None:
+    """The contract (template_gen.openapi, which docs/api.md states in words) is a deliberate,
+    hand-written copy: a row for a route the spec dropped is stale. A route without a row
+    (a function just added) is listed as undescribed (test_openapi.py)."""
+    assert set(CONTRACT) <= set(ROUTES)
 
 
 def test_only_the_open_routes_skip_the_authorizer(resources: dict[str, Any]) -> None:
