@@ -31,7 +31,7 @@ FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint typecheck pre-commit test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration snapshot bench readme clean
+.PHONY: help install lock build lint typecheck pre-commit test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme clean
 
 help: ## List the targets, each with the variables it reads and their defaults
 	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
@@ -125,6 +125,10 @@ test: lint ## Install, build, lint, run every test, then prove least privilege (
 	@rm -rf $(AUDIT)
 	@OFFLINE_AUDIT_DIR=$(CURDIR)/$(AUDIT) $(PY) -m pytest $(PYTEST_ARGS)
 	@$(PY) -m offline.iam_report $(AUDIT) --out build/iam-report.md $(if $(PYTEST_ARGS),--partial,)
+
+events: $(STAMP) ## Rewrite events/: the written cases, and an event for every other spec route
+	@$(PY) -m tests.http_events
+	@echo "events: $$(find events -name '*.json' | wc -l | tr -d ' ') files in events/"
 
 snapshot: $(STAMP) ## Refresh the golden template snapshot after an intended change
 	@UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/unit/test_snapshot.py

@@ -62,7 +62,8 @@ class Deployment:
 
 
 def project_copy(destination: Path) -> Path:
-    """The project's files as a clone has them (plus uncommitted work), sharing .venv."""
+    """The project's files as a clone has them (plus uncommitted work), sharing .venv and
+    node_modules, so its make targets install nothing."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -76,6 +77,7 @@ def project_copy(destination: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     (destination / ".venv").symlink_to(ROOT / ".venv")
+    (destination / "node_modules").symlink_to(ROOT / "node_modules")
     return destination
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from template_gen.naming import table_id
 from template_gen.parameters import ORIGIN_PARAMETER_PATTERN
+from template_gen.spec import SPEC
 from tests.conftest import of_type
 
 KEY_ARN = {"Fn::GetAtt": ["StackKey", "Arn"]}
@@ -67,7 +69,7 @@ def test_tables_are_on_demand_encrypted_recoverable_and_retained(
     resources: dict[str, Any],
 ) -> None:
     tables = of_type(resources, "AWS::DynamoDB::Table")
-    assert set(tables) == {"UsersTable", "ItemsTable", "IdempotencyTable"}
+    assert set(tables) == {table_id(table.name) for table in SPEC.tables}
     for name, table in tables.items():
         p = table["Properties"]
         assert p["BillingMode"] == "PAY_PER_REQUEST", name

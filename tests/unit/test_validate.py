@@ -15,6 +15,10 @@ from template_gen.validate import SpecError, check_sources, validate_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# A resource name the spec does not declare, whatever the spec holds.
+UNKNOWN = "no-such-resource"
+assert UNKNOWN not in {r.name for r in SPEC.resources}
+
 
 def with_function(**changes: Any) -> Spec:
     """The real spec plus one function; `changes` are that function's fields."""
@@ -41,8 +45,8 @@ def test_duplicate_route() -> None:
 
 
 def test_relation_to_an_unknown_table() -> None:
-    message = problems(with_function(relations=(reads("orders"),)))
-    assert "function 'extra': relation to unknown resource 'orders'" in message
+    message = problems(with_function(relations=(reads(UNKNOWN),)))
+    assert f"function 'extra': relation to unknown resource '{UNKNOWN}'" in message
 
 
 def test_an_unknown_layer_is_named() -> None:
@@ -130,6 +134,6 @@ def test_cli_prints_the_problem_and_exits_2(
 ) -> None:
     import template_gen.__main__ as cli
 
-    monkeypatch.setattr(cli, "SPEC", with_function(relations=(reads("orders"),)))
+    monkeypatch.setattr(cli, "SPEC", with_function(relations=(reads(UNKNOWN),)))
     assert cli.main(["render"]) == 2
-    assert "relation to unknown resource 'orders'" in capsys.readouterr().err
+    assert f"relation to unknown resource '{UNKNOWN}'" in capsys.readouterr().err
