@@ -16,28 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
-# Service names arrive here as values; the stubs' overloads of boto3.client want literals.
-new_client: Callable[..., Any] = boto3.client
+from offline.endpoint import Endpoint
+
 # Set by the emulator process once it knows its own address (offline/emulator_app.py).
 SELF_URL_VARIABLE = "OFFLINE_EMULATOR_URL"
 
 
 def client(service: str, region: str) -> Any:
-    """A client of this same emulator: handlers call the service API, not moto's internals."""
-    return new_client(
-        service,
-        region_name=region,
-        endpoint_url=os.environ[SELF_URL_VARIABLE],
-        aws_access_key_id="emulator",
-        aws_secret_access_key="emulator",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 2}),
+    """A client of this same emulator, as its administrator: handlers call the service API,
+    not moto's internals."""
+    return Endpoint(os.environ[SELF_URL_VARIABLE]).client(
+        service, region, retries={"mode": "standard", "total_max_attempts": 2}
     )
 
 
