@@ -204,6 +204,18 @@ def test_an_upload_that_breaks_its_policy_is_refused(
     assert post(upload, b"x" * 1024)[0] == 204  # the untouched form still works
 
 
+def new_role(iam: Any, prefix: str) -> str:
+    """A role anyone in the account may assume: a test writes its policies, then calls as it."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                       "Action": "sts:AssumeRole"}],
+    }  # fmt: skip
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    return name
+
+
 def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: ServeProcess) -> None:
     """ssm:GetParameter alone is not enough under the parameters' own key. Under the AWS
     managed key it is: the reason the key exists."""
@@ -214,13 +226,7 @@ def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: ServeP
     strict.client("ssm").put_parameter(
         Name=managed, Type="SecureString", Value="v", KeyId="alias/aws/ssm"
     )
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                       "Action": "sts:AssumeRole"}],
-    }  # fmt: skip
-    reader = f"reader-{uuid.uuid4().hex[:8]}"
-    iam.create_role(RoleName=reader, AssumeRolePolicyDocument=json.dumps(trust))
+    reader = new_role(iam, "reader")
     iam.put_role_policy(
         RoleName=reader,
         PolicyName="read-parameters",
@@ -263,13 +269,7 @@ def test_a_customer_managed_policy_allows_through_its_default_version(
         statement = {"Effect": "Allow", "Action": action, "Resource": arn}
         return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                       "Action": "sts:AssumeRole"}],
-    }  # fmt: skip
-    role = f"managed-{uuid.uuid4().hex[:8]}"
-    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    role = new_role(iam, "managed")
     policy = iam.create_policy(PolicyName=role, PolicyDocument=document("ssm:GetParameter"))
     iam.attach_role_policy(RoleName=role, PolicyArn=policy["Policy"]["Arn"])
     credentials = strict.client("sts").assume_role(
