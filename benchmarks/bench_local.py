@@ -96,9 +96,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -121,6 +122,10 @@ BURST_HALVES = ("persistent", "new connection")
 CONNECT_TIMEOUT = "TimeoutError on connect"
 RESETS = frozenset({"ConnectionResetError", "ConnectionRefusedError", "ConnectionAbortedError",
                     "BrokenPipeError", "RemoteDisconnected", CONNECT_TIMEOUT})  # fmt: skip
+
+
+S = TypeVar("S")  # a side of a comparison
+M = TypeVar("M")  # what one stack of it measured
 
 
 @dataclass
@@ -438,20 +443,39 @@ def measure_side(args: argparse.Namespace, stack: Stack) -> tuple[Run, Run]:
     return warm, mix
 
 
-def compare_enforcement(args: argparse.Namespace, work: Path, stacks: list[Stack]) -> list[Side]:
-    """`--rounds` rounds of one fresh stack per side, one stack at a time, order alternating."""
-    on, off = Side(True), Side(False)
-    for number in range(1, args.rounds + 1):
-        order = (on, off) if number % 2 else (off, on)
+def alternated(
+    rounds: int,
+    sides: tuple[S, S],
+    start: Callable[[S, int], Stack],
+    measure: Callable[[Stack], M],
+    stacks: list[Stack],
+) -> Iterator[tuple[int, int, S, M]]:
+    """`rounds` rounds of one fresh stack per side, one stack at a time, the order alternating
+    so that neither side always goes first: (round, position in it, side, measurement)."""
+    for number in range(1, rounds + 1):
+        order = sides if number % 2 else (sides[1], sides[0])
         for position, side in enumerate(order, 1):
-            stack = Stack(work, f"enforce-{side.label}-{number}", enforce=side.enforce)
+            stack = start(side, number)
             stacks.append(stack)
             try:
-                warm, mix = measure_side(args, stack)
+                measured = measure(stack)
             finally:
                 stack.stop()
-            side.warm.add(warm)
-            side.rounds.append((number, position, mix))
+            yield number, position, side, measured
+
+
+def compare_enforcement(args: argparse.Namespace, work: Path, stacks: list[Stack]) -> list[Side]:
+    on, off = Side(True), Side(False)
+    rounds = alternated(
+        args.rounds,
+        (on, off),
+        lambda side, number: Stack(work, f"enforce-{side.label}-{number}", enforce=side.enforce),
+        lambda stack: measure_side(args, stack),
+        stacks,
+    )
+    for number, position, side, (warm, mix) in rounds:
+        side.warm.add(warm)
+        side.rounds.append((number, position, mix))
     return [on, off]
 
 
@@ -560,21 +584,19 @@ def measure_burst(args: argparse.Namespace, stack: Stack) -> tuple[dict[str, Run
 
 
 def compare_burst(args: argparse.Namespace, work: Path, stacks: list[Stack]) -> list[BurstSide]:
-    """`--rounds` rounds of one fresh stack per side, one stack at a time, order alternating."""
     current = BurstSide("current", ROOT)
     baseline = BurstSide("baseline", export_baseline(work, args.burst_baseline))
-    for number in range(1, args.rounds + 1):
-        order = (current, baseline) if number % 2 else (baseline, current)
-        for position, side in enumerate(order, 1):
-            stack = Stack(work, f"burst-{side.label}-{number}", root=side.root)
-            stacks.append(stack)
-            try:
-                warm, runs = measure_burst(args, stack)
-            finally:
-                stack.stop()
-            for part, run in warm.items():
-                side.warm.setdefault(part, Run()).add(run)
-            side.rounds.append((number, position, runs))
+    rounds = alternated(
+        args.rounds,
+        (current, baseline),
+        lambda side, number: Stack(work, f"burst-{side.label}-{number}", root=side.root),
+        lambda stack: measure_burst(args, stack),
+        stacks,
+    )
+    for number, position, side, (warm, runs) in rounds:
+        for part, run in warm.items():
+            side.warm.setdefault(part, Run()).add(run)
+        side.rounds.append((number, position, runs))
     return [current, baseline]
 
 
