@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,17 +36,18 @@ def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[by
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def start_local(tmp: Path, region: str, env: dict[str, str] | None = None) -> ServeProcess:
+@contextmanager
+def serving(tmp: Path, region: str, env: dict[str, str] | None = None) -> Iterator[ServeProcess]:
+    """`offline serve` in `region`, healthy; then SIGTERM to the process group we own, which
+    nothing may survive."""
     stack = ServeProcess(tmp, region, region=region, origins=ORIGINS, env=env)
-    stack.wait_healthy()
-    return stack
-
-
-def stop_local(stack: ServeProcess) -> None:
-    """SIGTERM to the process group we own; nothing may survive it."""
-    stack.stop()
-    assert not stack.forced, f"offline did not stop on SIGTERM:\n{stack.log_tail()}"
-    assert not stack.leftovers, f"processes outlived the stop: {stack.leftovers}"
+    try:
+        stack.wait_healthy()
+        yield stack
+    finally:
+        stack.stop()
+        assert not stack.forced, f"offline did not stop on SIGTERM:\n{stack.log_tail()}"
+        assert not stack.leftovers, f"processes outlived the stop: {stack.leftovers}"
 
 
 @pytest.fixture(scope="session")
@@ -55,11 +57,8 @@ def built() -> None:
 
 @pytest.fixture(scope="session")
 def local(built: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    stack = start_local(tmp_path_factory.mktemp("offline"), "us-east-1")
-    try:
+    with serving(tmp_path_factory.mktemp("offline"), "us-east-1") as stack:
         yield stack
-    finally:
-        stop_local(stack)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from offline.driver import ServeProcess
 from template_gen.spec import SPEC
-from tests.e2e.conftest import multipart, start_local, stop_local
+from tests.e2e.conftest import multipart, serving
 
 pytestmark = pytest.mark.e2e
 STACK = f"{SPEC.project}-dev"
@@ -37,11 +38,8 @@ def strict(
     built: None, audit: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServeProcess]:
     env = {"OFFLINE_AUDIT_DIR": str(audit), "OFFLINE_AUDIT_EXPECTED_DENIALS": "1"}
-    stack = start_local(tmp_path_factory.mktemp("strict"), "us-east-1", env)
-    try:
+    with serving(tmp_path_factory.mktemp("strict"), "us-east-1", env) as stack:
         yield stack
-    finally:
-        stop_local(stack)
 
 
 @pytest.fixture(scope="module")
@@ -76,22 +74,27 @@ def without(document: dict[str, Any], action: str, sid: str) -> dict[str, Any]:
     return {**document, "Statement": statements}
 
 
+@contextmanager
+def one_action_short(stack: ServeProcess, function: str, action: str, sid: str) -> Iterator[str]:
+    """The function's deployed role without `action` in statement `sid` while the block runs,
+    then its rendered policy back; yields the role's name."""
+    iam = stack.client("iam")
+    role, name, rendered = role_policy(stack, function)
+    shortened = without(rendered, action, sid)
+    iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(shortened))
+    try:
+        yield role
+    finally:
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(rendered))
+
+
 def test_a_role_one_action_short_fails_its_route_naming_the_action(
     strict: ServeProcess, audit: Path, dora: str
 ) -> None:
     item = strict.request("POST", "/items", token=dora, body={"name": "Lamp"}).json
     path, headers = f"/items/{item['id']}", {"if-match": '"1"'}
-    iam = strict.client("iam")
-    role, name, rendered = role_policy(strict, "items")
-    iam.put_role_policy(
-        RoleName=role,
-        PolicyName=name,
-        PolicyDocument=json.dumps(without(rendered, "dynamodb:UpdateItem", "WriteItemsTable")),
-    )
-    try:
+    with one_action_short(strict, "items", "dynamodb:UpdateItem", "WriteItemsTable") as role:
         refused = strict.request("PATCH", path, token=dora, body={"name": "x"}, headers=headers)
-    finally:
-        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(rendered))
     assert refused.status == 500 and refused.json["error"]["code"] == "internal_error"
     (denial,) = [r for r in refusals(audit) if r["action"] == "dynamodb:UpdateItem"]
     assert denial["caller"] == f"arn:aws:sts::123456789012:assumed-role/{role}/{STACK}-items"
@@ -107,18 +110,9 @@ def test_a_role_one_action_short_fails_its_route_naming_the_action(
 def test_a_failed_idempotent_create_clears_its_record(strict: ServeProcess, dora: str) -> None:
     """Powertools deletes the in-progress record when the create fails, so a retry can run
     (this is the idempotency table's DeleteItem grant at work)."""
-    iam = strict.client("iam")
-    role, name, rendered = role_policy(strict, "items")
-    iam.put_role_policy(
-        RoleName=role,
-        PolicyName=name,
-        PolicyDocument=json.dumps(without(rendered, "dynamodb:PutItem", "WriteItemsTable")),
-    )
     headers = {"idempotency-key": f"retry-{uuid.uuid4()}"}
-    try:
+    with one_action_short(strict, "items", "dynamodb:PutItem", "WriteItemsTable"):
         failed = strict.request("POST", "/items", token=dora, body={"name": "D"}, headers=headers)
-    finally:
-        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(rendered))
     assert failed.status == 500
     retried = strict.request("POST", "/items", token=dora, body={"name": "D"}, headers=headers)
     assert retried.status == 201, retried.body

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from offline.driver import ServeProcess
-from tests.e2e.conftest import multipart, start_local, stop_local
+from tests.e2e.conftest import multipart, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -233,16 +233,13 @@ def test_upload_through_the_presigned_post(local: ServeProcess, alice: str) -> N
 
 
 def test_a_second_region_serves_its_own_stack(built: None, tmp_path: Path) -> None:
-    stack = start_local(tmp_path, "eu-west-1")
-    try:
+    with serving(tmp_path, "eu-west-1") as stack:
         token = stack.token("carol")
         created = stack.request("POST", "/items", token=token, body={"name": "Regional"})
         assert created.status == 201
         assert stack.request("GET", f"/items/{created.json['id']}", token=token).status == 200
         buckets = {b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]}
         assert any(name.endswith("-123456789012-eu-west-1") for name in buckets)
-    finally:
-        stop_local(stack)
 
 
 def test_a_taken_port_fails_at_once_naming_it(local: ServeProcess) -> None:
