@@ -109,14 +109,12 @@ from offline.ports import HOST  # noqa: E402
 
 MANIFEST = ROOT / "build" / "manifest.json"
 START_TARGET_S = 30.0
-START_GIVE_UP_S = 120.0
 MIX_CYCLE = 20
 MIX_HEALTH = (4, 11, 18)  # 3 of 20: 15 %
 MIX_LIST = (1, 8, 15)  # 3 of 20: 15 %; the other 14 of 20 read the item
 ITEM, HEALTH, LIST = "GET /items/{id}", "GET /health", "GET /items"
 ENFORCEMENT_TARGET = 1.20  # p50 with enforcement on / p50 with it off
 ENFORCEMENT_OFF_BANNER = "ENFORCEMENT OFF"
-REFUSAL_MARKS = ("refused", "could not authorize")  # offline/enforcement.py's log lines
 BURST_BASELINE = "7e64afd"  # the gateway before its burst backlog (a04026d) and hardening
 BURST_HALVES = ("persistent", "new connection")
 CONNECT_TIMEOUT = "TimeoutError on connect"
@@ -144,6 +142,8 @@ class Run:
         self.latencies += other.latencies
         for route, values in other.by_route.items():
             self.by_route.setdefault(route, []).extend(values)
+        for route, values in other.gateway.items():
+            self.gateway.setdefault(route, []).extend(values)
         self.errors += other.errors
         self.resets += other.resets
         self.connections += other.connections
@@ -158,23 +158,6 @@ def percentile(values: list[float], fraction: float) -> float:
 class Stack(ServeProcess):
     """One `python -m offline serve` (offline/driver.py), from this tree or from another
     (`root`: the burst's baseline), and what the benchmark reads from its log."""
-
-    def wait_healthy(self, timeout_s: float = START_GIVE_UP_S) -> float:
-        try:
-            return super().wait_healthy(timeout_s)
-        except DriverError as error:
-            sys.exit(str(error))
-
-    def token(self, user: str) -> str:
-        try:
-            return super().token(user)
-        except DriverError as error:
-            sys.exit(str(error))
-
-    def refusals(self) -> list[str]:
-        """The emulator's refusal lines in the log, whatever side it is."""
-        return [line for line in self.log_text().splitlines()
-                if any(mark in line for mark in REFUSAL_MARKS)]  # fmt: skip
 
     def check_banner(self) -> None:
         """The flag took: the banner says ENFORCEMENT OFF exactly when it was given."""
@@ -203,12 +186,6 @@ class Stack(ServeProcess):
             if sum(map(len, found.values())) >= expected or time.monotonic() > deadline:
                 return found, offset + len(complete)
             time.sleep(0.05)
-
-    def call(
-        self, method: str, path: str, token: str, body: dict | None = None
-    ) -> tuple[int, bytes]:
-        reply = self.request(method, path, token=token, body=body, timeout_s=REQUEST_TIMEOUT_S)
-        return reply.status, reply.body
 
 
 def load(
@@ -386,16 +363,16 @@ def prepare(stack: Stack, label: str) -> tuple[str, Callable[[int], tuple[str, s
     """alice registered and one item created and read back: her token and the mix."""
     token = stack.token("alice")
     user = {"email": "alice@example.com", "name": "Alice"}
-    status, body = stack.call("POST", "/users", token, user)
-    if status != 201:
-        sys.exit(f"{stack.name}: POST /users answered {status}: {body[:500]!r}")
-    status, body = stack.call("POST", "/items", token, {"name": "Lamp"})
-    if status != 201:
-        sys.exit(f"{stack.name}: POST /items answered {status}: {body[:500]!r}")
-    item_path = f"/items/{json.loads(body)['id']}"
-    status, body = stack.call("GET", item_path, token)
-    if status != 200:
-        sys.exit(f"{stack.name}: GET {item_path} answered {status}: {body[:500]!r}")
+    reply = stack.request("POST", "/users", token=token, body=user)
+    if reply.status != 201:
+        sys.exit(f"{stack.name}: POST /users answered {reply.status}: {reply.body[:500]!r}")
+    reply = stack.request("POST", "/items", token=token, body={"name": "Lamp"})
+    if reply.status != 201:
+        sys.exit(f"{stack.name}: POST /items answered {reply.status}: {reply.body[:500]!r}")
+    item_path = f"/items/{reply.json['id']}"
+    reply = stack.request("GET", item_path, token=token)
+    if reply.status != 200:
+        sys.exit(f"{stack.name}: GET {item_path} answered {reply.status}: {reply.body[:500]!r}")
     print(f"  {label}: alice registered, item {item_path} created", flush=True)
     return token, mix_of(item_path)
 
@@ -421,8 +398,6 @@ class Side:
         total = Run(wall_s=sum(run.wall_s for _, _, run in self.rounds))
         for _, _, run in self.rounds:
             total.add(run)
-            for route, values in run.gateway.items():
-                total.gateway.setdefault(route, []).extend(values)
         return total
 
 
@@ -528,8 +503,6 @@ class BurstSide:
         total = Run(wall_s=sum(runs[part].wall_s for _, _, runs in self.rounds))
         for _, _, runs in self.rounds:
             total.add(runs[part])
-            for route, values in runs[part].gateway.items():
-                total.gateway.setdefault(route, []).extend(values)
         return total
 
 
@@ -829,6 +802,9 @@ def main() -> int:
     started = time.monotonic()
     try:
         return benchmark(args, work)
+    except DriverError as error:  # a stack did not start, or `offline token` failed
+        print(error, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: the stacks are stopped", file=sys.stderr)
         return 130
