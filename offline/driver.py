@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 120.0
 STOP_GRACE_S = 15.0
 REQUEST_TIMEOUT_S = 35.0  # above the gateway's 30 s integration timeout
+REFUSAL_MARKS = ("refused", "could not authorize")  # offline/enforcement.py's log lines
 
 
 class DriverError(RuntimeError):
@@ -132,6 +133,11 @@ class ServeProcess:
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def refusals(self) -> list[str]:
+        """The emulator's refusal lines in the log: calls it refused or could not decide."""
+        return [line for line in self.log_text().splitlines()
+                if any(mark in line for mark in REFUSAL_MARKS)]  # fmt: skip
 
     def wait_healthy(self, timeout_s: float = START_TIMEOUT_S) -> float:
         """Seconds from the launch to the first 200 on GET /health, with the state file that

@@ -37,10 +37,12 @@ def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[by
 
 
 @contextmanager
-def serving(tmp: Path, region: str, env: dict[str, str] | None = None) -> Iterator[ServeProcess]:
-    """`offline serve` in `region`, healthy; then SIGTERM to the process group we own, which
-    nothing may survive."""
-    stack = ServeProcess(tmp, region, region=region, origins=ORIGINS, env=env)
+def serving(
+    tmp: Path, region: str, env: dict[str, str] | None = None, root: Path = ROOT
+) -> Iterator[ServeProcess]:
+    """`offline serve` of the project at `root` in `region`, healthy; then SIGTERM to the
+    process group we own, which nothing may survive."""
+    stack = ServeProcess(tmp, region, region=region, origins=ORIGINS, env=env, root=root)
     try:
         stack.wait_healthy()
         yield stack

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.driver import ServeProcess
+from tests.e2e.conftest import serving
 from tests.integration.conftest import ROOT, project_copy
 
 pytestmark = pytest.mark.integration
@@ -114,9 +114,7 @@ def test_the_local_stack_serves_the_new_routes_with_their_own_role(
 ) -> None:
     for name in OUTER_ONLY:
         monkeypatch.delenv(name, raising=False)
-    stack = ServeProcess(tmp_path, "orders", root=added)
-    try:
-        stack.wait_healthy()
+    with serving(tmp_path, "us-east-1", root=added) as stack:
         token = stack.token("olga")
         placed = stack.request(
             "POST", "/orders", token=token, body={"product": "lamp", "quantity": 2}
@@ -130,7 +128,4 @@ def test_the_local_stack_serves_the_new_routes_with_their_own_role(
         assert invalid.status == 400 and "quantity" in invalid.json["error"]["details"]
         other = stack.token("piet")
         assert stack.request("GET", "/orders", token=other).json["items"] == []
-        refusals = [line for line in stack.log_text().splitlines() if "refused" in line]
-        assert refusals == []  # its role allowed every call it made, as in AWS
-    finally:
-        stack.stop()
+        assert stack.refusals() == []  # its role allowed every call it made, as in AWS
