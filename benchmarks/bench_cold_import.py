@@ -35,6 +35,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,12 +164,11 @@ def cold_import(paths: list[Path], target: str, function: str) -> tuple[float, s
     return measured["seconds"], measured["source"]
 
 
-def runtime_314(work: Path, runtime: Path) -> Path:
+def runtime_314(work: Path, runtime: Path, compiler: Compiler) -> Path:
     """Lambda's /var/runtime for python3.14: the same boto3 files, copied, with the bytecode
     the runtime ships (compiled by the build's compiler, as if at /var/runtime)."""
     into = work / "runtime-314"
     shutil.copytree(runtime, into, symlinks=False, ignore=shutil.ignore_patterns("__pycache__"))
-    compiler = Compiler.pinned("3.14")
     sources = [
         Source(path, rel, f"/var/runtime/{rel}")
         for path in sorted(into.rglob("*.py"))
@@ -183,13 +183,10 @@ def runtime_314(work: Path, runtime: Path) -> Path:
 
 
 def cold_import_314(
-    task: Path, opt: Path, runtime: Path, target: str, function: str
+    pyodide: Pyodide, task: Path, opt: Path, runtime: Path, target: str, function: str
 ) -> tuple[float, str, list[str]]:
     """One import in a fresh pyodide: the zip at /var/task, layers at /opt, boto3 at
     /var/runtime, Lambda's sys.path order, no bytecode written."""
-    node = shutil.which("node")
-    if node is None:
-        sys.exit(f"node is not on PATH: {INSTALL_HINT}")
     environment_314 = environment(function) | {"AWS_EXECUTION_ENV": "AWS_Lambda_python3.14"}
     job = {
         "mounts": {"/var/task": str(task), "/opt": str(opt), "/var/runtime": str(runtime)},
@@ -197,16 +194,30 @@ def cold_import_314(
         "env": {k: v for k, v in environment_314.items() if k != "PATH"},
         "target": target,
     }
-    package = Compiler.pinned("3.14").package
     try:
-        result = subprocess.run([node, str(RUNNER_314), str(package), json.dumps(job)],
-                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        command = [pyodide.node, str(RUNNER_314), str(pyodide.package), json.dumps(job)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         sys.exit(f"cold import of {function} in 3.14 took over 120s")
     if result.returncode != 0 or not result.stdout.strip():
         sys.exit(f"cold import of {function} in 3.14 failed:\n{result.stdout}\n{result.stderr}")
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     return measured["seconds"], measured["source"], measured["compiled"]
+
+
+@dataclass(frozen=True)
+class Pyodide:
+    """What runs a 3.14 import: node, and the pinned pyodide package (the build's compiler)."""
+
+    node: str
+    package: Path
+
+    @classmethod
+    def find(cls, compiler: Compiler) -> Pyodide:
+        node = shutil.which("node")
+        if node is None:
+            sys.exit(f"node is not on PATH: {INSTALL_HINT}")
+        return cls(node, compiler.package)
 
 
 def measure(
@@ -265,12 +276,14 @@ def main() -> int:
         if set(folders) != set(handlers):
             sys.exit(f"the manifest's functions {sorted(folders)} are not the spec's"
                      f" {sorted(handlers)}: run build.py")  # fmt: skip
-        runtime314 = runtime_314(work, runtime)
+        compiler = Compiler.pinned("3.14")
+        pyodide = Pyodide.find(compiler)
+        runtime314 = runtime_314(work, runtime, compiler)
         cases = [FLOOR, *folders]
         target = built.target
         print(f"benchmark: {len(folders)} functions and the floor, layers built for"
               f" {target.runtime} {target.architecture}:"
-              f" {args.runs} runs in CPython 3.14 (pyodide {Compiler.pinned('3.14').version}),"
+              f" {args.runs} runs in CPython 3.14 (pyodide {compiler.version}),"
               f" {args.runs_311} in this python {sys.version.split()[0]}", flush=True)  # fmt: skip
 
         empty = work / "empty"
@@ -280,7 +293,9 @@ def main() -> int:
 
         def in_314(name: str) -> tuple[float, str, list[str]]:
             handler = FLOOR if name == FLOOR else handlers[name]
-            seconds, source, compiled = cold_import_314(*mounts[name], runtime314, handler, name)
+            seconds, source, compiled = cold_import_314(
+                pyodide, *mounts[name], runtime314, handler, name
+            )
             if name != FLOOR and not source.startswith("/var/task/"):
                 sys.exit(f"{name}: {handler} came from {source}, not from its zip")
             return seconds, source, compiled
