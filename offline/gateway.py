@@ -159,12 +159,16 @@ def read_body(headers: Any, stream: Any) -> bytes:
         raise BadRequest(f"Content-Length {raw[:20]!r} is not a length")
     length = int(raw)
     if length > MAX_PAYLOAD_BYTES:
-        raise PayloadTooLarge
+        raise PayloadTooLarge(length)
     return stream.read(length) if length else b""
 
 
 class PayloadTooLarge(Exception):
-    pass
+    """Over the quota; `unread` is what the client declared it still sends (0 when chunked)."""
+
+    def __init__(self, unread: int = 0) -> None:
+        super().__init__(unread)
+        self.unread = unread
 
 
 def _read_chunks(stream: Any) -> bytes:
@@ -207,14 +211,12 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
             headers = list(self.headers.items())
             try:
                 body = read_body(self.headers, self.rfile)
-            except PayloadTooLarge:
-                self._drain()
-                self.close_connection = True
-                self._send(gateway.cors(gateway_error(413, "Request Entity Too Large"), headers))
+            except PayloadTooLarge as error:
+                self._drain(error.unread)
+                self._refuse(gateway.cors(gateway_error(413, "Request Entity Too Large"), headers))
                 return
             except BadRequest:
-                self._send(gateway.cors(gateway_error(400, "Bad Request"), headers))
-                self.close_connection = True
+                self._refuse(gateway.cors(gateway_error(400, "Bad Request"), headers))
                 return
             path, _, query = self.path.partition("?")
             request = HttpRequest(
@@ -238,11 +240,10 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 }
             )
 
-        def _drain(self) -> None:
+        def _drain(self, declared: int) -> None:
             """Read what the client declared, up to twice the quota, so that it hears the 413
             rather than a reset while it is still sending."""
-            raw = self.headers.get("content-length") or "0"
-            left = min(int(raw), 2 * MAX_PAYLOAD_BYTES) if raw.strip().isdigit() else 0
+            left = min(declared, 2 * MAX_PAYLOAD_BYTES)
             while left > 0:
                 read = self.rfile.read(min(left, 1 << 20))
                 if not read:
@@ -254,14 +255,18 @@ def make_server(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         ) -> None:
             """http.server's own refusals (a malformed request line, headers too long) in
             API Gateway's JSON instead of HTML."""
-            self.close_connection = True
             # A request line too malformed to parse leaves HTTP/0.9, which has no status line.
             self.request_version = "HTTP/1.1"
             try:
                 phrase = HTTPStatus(code).phrase
             except ValueError:
                 phrase = "Error"
-            self._send(gateway_error(code, phrase))
+            self._refuse(gateway_error(code, phrase))
+
+        def _refuse(self, response: HttpResponse) -> None:
+            """An answer before any route; the connection closes after it, and says so."""
+            self.close_connection = True
+            self._send(response)
 
         def _send(self, response: HttpResponse) -> None:
             self.send_response(response.status)

@@ -331,8 +331,10 @@ def test_the_gateway_refuses_bad_lengths_at_once_in_json(local: ServeProcess) ->
         )
         assert status == 400 and json.loads(body) == {"message": "Bad Request"}, length
         assert headers["content-type"] == "application/json"
-    status, _, body = raw(local, b"NOT A REQUEST\r\n\r\n")
+        assert headers["connection"] == "close"  # the gateway closes it, and says so
+    status, headers, body = raw(local, b"NOT A REQUEST\r\n\r\n")
     assert status == 400 and json.loads(body) == {"message": "Bad Request"}
+    assert headers["connection"] == "close"
 
 
 def test_a_chunked_body_is_decoded(local: ServeProcess, alice: str) -> None:
