@@ -27,18 +27,20 @@ access log (request read to answer written), so the gap between the two is what 
 and the clients add.
 
 Enforcement is what the emulator's policy checks (offline/enforcement.py) cost a request.
-The same warm-up and the same `--requests` of the mix from the same `--clients` run against a
-stack started as `make local` starts it, enforcement on, and against its peer: the same stack
-started with `--no-enforcement`, which serves every call as plain moto does (its banner must
-say "ENFORCEMENT OFF", or the run stops). Each side gets a fresh stack on fresh loopback ports
-in each of `--rounds` rounds, started after the one before it is stopped, so only one stack
-runs at a time; the order alternates (on first in odd rounds, off first in even ones) so that
-neither side always goes first. Latencies are pooled over the rounds per side; req/s is the
-pooled count over the pooled wall time. The target is that enforcement adds at most 20% to
-the mix's p50: p50 on / p50 off <= 1.20; each round's own ratio is shown too, for
-information. Both sides are held to zero errors, like the load above: a refusal by the
-emulator during the load is an error (the function answers 5xx), and every "refused" or
-"could not authorize" line in the stacks' logs is listed after the table.
+The same warm-up and the same `--requests` of the mix from the same `--clients` run against
+a stack started as `make local` starts it, enforcement on, and against its peer: the same
+stack started with `--no-enforcement`, which serves every call as plain moto does. Each
+stack is probed first: a function's role calls DynamoDB ListTables, which none of its grants
+allows; the emulator must refuse it exactly when enforcement is on, or the run stops. Each
+side gets a fresh stack on fresh loopback ports in each of `--rounds` rounds, started after
+the one before it is stopped, so only one stack runs at a time; the order alternates (on
+first in odd rounds, off first in even ones) so that neither side always goes first.
+Latencies are pooled over the rounds per side; req/s is the pooled count over the pooled
+wall time. The target is that enforcement adds at most 20% to the mix's p50: p50 on / p50
+off <= 1.20; each round's own ratio is shown too, for information. Both sides are held to
+zero errors, like the load above: a refusal by the emulator during the load is an error (the
+function answers 5xx), and every "refused" or "could not authorize" line in the stacks' logs
+is listed after the table.
 
 Burst is how the gateway takes many clients that arrive at once; it runs last, or alone with
 `--only burst`. `--burst-clients` (64) threads are released together by a barrier: the first
@@ -101,6 +103,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from botocore.exceptions import ClientError
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -114,7 +118,8 @@ MIX_HEALTH = (4, 11, 18)  # 3 of 20: 15 %
 MIX_LIST = (1, 8, 15)  # 3 of 20: 15 %; the other 14 of 20 read the item
 ITEM, HEALTH, LIST = "GET /items/{id}", "GET /health", "GET /items"
 ENFORCEMENT_TARGET = 1.20  # p50 with enforcement on / p50 with it off
-ENFORCEMENT_OFF_BANNER = "ENFORCEMENT OFF"
+# The session of check_enforcement's probe, whose refusal is the expected one.
+PROBE_SESSION = "bench-enforcement-probe"
 BURST_BASELINE = "7e64afd"  # the gateway before its burst backlog (a04026d) and hardening
 BURST_HALVES = ("persistent", "new connection")
 CONNECT_TIMEOUT = "TimeoutError on connect"
@@ -159,12 +164,28 @@ class Stack(ServeProcess):
     """One `python -m offline serve` (offline/driver.py), from this tree or from another
     (`root`: the burst's baseline), and what the benchmark reads from its log."""
 
-    def check_banner(self) -> None:
-        """The flag took: the banner says ENFORCEMENT OFF exactly when it was given."""
-        if (ENFORCEMENT_OFF_BANNER in self.log_text()) == self.enforce:
-            said = "says" if self.enforce else "does not say"
-            sys.exit(f"stack {self.name}: its banner {said} {ENFORCEMENT_OFF_BANNER}:\n"
-                     f"{self.log_tail()}")  # fmt: skip
+    def check_enforcement(self) -> None:
+        """The flag took, in the emulator itself: a function's role is refused a call none of
+        its grants allows (DynamoDB ListTables) exactly when enforcement is on."""
+        role = self.client("lambda").list_functions()["Functions"][0]["Role"]
+        session = self.client("sts").assume_role(RoleArn=role, RoleSessionName=PROBE_SESSION)
+        dynamodb = self.emulator.client(
+            "dynamodb", self.region, session=session["Credentials"],
+            retries={"total_max_attempts": 1},
+        )  # fmt: skip
+        try:
+            dynamodb.list_tables()
+            refused = False
+        except ClientError:
+            refused = True
+        if refused != self.enforce:
+            how = "refused" if refused else "allowed"
+            sys.exit(f"stack {self.name} (enforcement {'on' if self.enforce else 'off'}) {how}"
+                     f" a call its role has no grant for:\n{self.log_tail()}")  # fmt: skip
+
+    def refusals(self) -> list[str]:
+        """The emulator's refusal lines, but for the probe's own."""
+        return [line for line in super().refusals() if PROBE_SESSION not in line]
 
     def gateway_latencies(self, offset: int, expected: int) -> tuple[dict[str, list[float]], int]:
         """The gateway's own latency by route key, from its access log after `offset`, and
@@ -404,7 +425,7 @@ class Side:
 def measure_side(args: argparse.Namespace, stack: Stack) -> tuple[Run, Run]:
     """Warm-up and mix on one fresh stack: what `load` above does, without the peer."""
     seconds = stack.wait_healthy()
-    stack.check_banner()
+    stack.check_enforcement()
     token, mixed = prepare(stack, f"{stack.name}: healthy after {seconds:.2f}s")
     warm = load(stack.port, token, MIX_CYCLE * args.clients, args.clients, mixed)
     _, offset = stack.gateway_latencies(0, 0)
@@ -539,7 +560,8 @@ def export_baseline(work: Path, commit: str) -> Path:
 def measure_burst(args: argparse.Namespace, stack: Stack) -> tuple[dict[str, Run], dict[str, Run]]:
     """Warm-up burst and burst on one fresh stack."""
     seconds = stack.wait_healthy()
-    stack.check_banner()
+    if stack.root == ROOT:  # the baseline predates enforcement: it allows every call
+        stack.check_enforcement()
     token, mixed = prepare(stack, f"{stack.name}: healthy after {seconds:.2f}s")
     warm = burst(stack.port, token, MIX_CYCLE, args.burst_clients, mixed)
     _, offset = stack.gateway_latencies(0, len(warm["all"].latencies))
