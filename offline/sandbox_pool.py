@@ -19,11 +19,10 @@ from typing import Any
 
 from offline.deployed_stack import DeployedStack
 from offline.sandbox_runtime import serve
+from template_gen.model import SERVICE_NAME_VARIABLE
 
 SPAWN = multiprocessing.get_context("spawn")
 INIT_TIMEOUT_S = 60
-# Every function's environment names it as the spec does (template_gen/functions.py).
-SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
 
 
 class InvocationError(Exception):

@@ -12,6 +12,7 @@ from template_gen import rollout
 from template_gen.defaults import encrypted_log_group
 from template_gen.findings import LAMBDA_FUNCTION, RESOLVED_LAYER_NAME, waiver_metadata
 from template_gen.model import (
+    SERVICE_NAME_VARIABLE,
     Buildable,
     Function,
     Route,
@@ -43,7 +44,7 @@ class LoggingConfig(awslambda.LoggingConfig):
 def environment(spec: Spec, names: Names, function: Function, build_version: str) -> dict:
     """Names of what the function relates to, never values: secrets are fetched at run time."""
     variables: dict = {
-        "POWERTOOLS_SERVICE_NAME": function.name,
+        SERVICE_NAME_VARIABLE: function.name,
         "POWERTOOLS_METRICS_NAMESPACE": Sub(names.metric_namespace()),
     }
     for relation in function.relations:

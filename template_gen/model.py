@@ -11,6 +11,9 @@ from enum import Enum
 
 # The build version of a template rendered before any build.
 UNBUILT = "unbuilt"
+# Every function's environment names it as the spec does: Powertools' service name, which the
+# local stack also finds a deployed function by.
+SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
 
 
 class Access(Enum):

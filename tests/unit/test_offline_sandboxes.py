@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from offline.sandbox_pool import (
-    SERVICE_NAME_VARIABLE,
     FunctionConfig,
     FunctionSandboxes,
     InvocationError,
     InvocationTimeout,
     SandboxPool,
 )
+from template_gen.model import SERVICE_NAME_VARIABLE
 
 HANDLER = """
 import os, time
