@@ -210,10 +210,18 @@ def new_role(iam: Any, prefix: str) -> str:
     return name
 
 
+def as_role(stack: ServeProcess, role: str, service: str) -> Any:
+    """A client of the stack's emulator in a session of `role`, as its policies allow."""
+    credentials = stack.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::123456789012:role/{role}", RoleSessionName=role
+    )["Credentials"]
+    return stack.emulator.client(service, stack.region, session=credentials)
+
+
 def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: ServeProcess) -> None:
     """ssm:GetParameter alone is not enough under the parameters' own key. Under the AWS
     managed key it is: the reason the key exists."""
-    iam, sts = strict.client("iam"), strict.client("sts")
+    iam = strict.client("iam")
     parameter = f"/{SPEC.project}/dev/cursor-signing-key"
     arn = f"arn:aws:ssm:{strict.region}:123456789012:parameter{parameter}"
     managed = f"/{SPEC.project}/dev/under-the-managed-key"
@@ -237,10 +245,7 @@ def test_the_signing_key_is_readable_only_with_a_grant_on_its_key(strict: ServeP
             }
         ),
     )
-    credentials = sts.assume_role(
-        RoleArn=f"arn:aws:iam::123456789012:role/{reader}", RoleSessionName="reader"
-    )["Credentials"]
-    ssm = strict.emulator.client("ssm", strict.region, session=credentials)
+    ssm = as_role(strict, reader, "ssm")
     with pytest.raises(ClientError) as refused:
         ssm.get_parameter(Name=parameter, WithDecryption=True)
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
@@ -266,10 +271,7 @@ def test_a_customer_managed_policy_allows_through_its_default_version(
     role = new_role(iam, "managed")
     policy = iam.create_policy(PolicyName=role, PolicyDocument=document("ssm:GetParameter"))
     iam.attach_role_policy(RoleName=role, PolicyArn=policy["Policy"]["Arn"])
-    credentials = strict.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::123456789012:role/{role}", RoleSessionName="managed"
-    )["Credentials"]
-    ssm = strict.emulator.client("ssm", strict.region, session=credentials)
+    ssm = as_role(strict, role, "ssm")
     assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "plain"
     # A new default version that grants something else takes the read away.
     iam.create_policy_version(
