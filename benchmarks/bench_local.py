@@ -187,6 +187,10 @@ class Stack(ServeProcess):
         """The emulator's refusal lines, but for the probe's own."""
         return [line for line in super().refusals() if PROBE_SESSION not in line]
 
+    def log_size(self) -> int:
+        """Where the log ends now: what a measurement's access-log lines follow."""
+        return self.log_path.stat().st_size
+
     def gateway_latencies(self, offset: int, expected: int) -> tuple[dict[str, list[float]], int]:
         """The gateway's own latency by route key, from its access log after `offset`, and
         where the log ends. It logs after answering, so wait a little for the last lines."""
@@ -233,20 +237,7 @@ def load(
             if index is None:
                 break
             route, path = route_of(index)
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                outcome: int | str = response.status
-            except (OSError, http.client.HTTPException) as error:
-                outcome = type(error).__name__
-                connection.close()  # the next request opens a fresh one
-            elapsed = time.perf_counter() - started
-            run.latencies.append(elapsed)
-            run.by_route.setdefault(route, []).append(elapsed)
-            if not (isinstance(outcome, int) and 200 <= outcome < 300):
-                run.errors[f"{route} {outcome}"] += 1
+            exchange(connection, route, path, headers, run)
         connection.close()
 
     threads = [threading.Thread(target=client, args=(run,), daemon=True) for run in runs]
@@ -427,8 +418,10 @@ def measure_side(args: argparse.Namespace, stack: Stack) -> tuple[Run, Run]:
     seconds = stack.wait_healthy()
     stack.check_enforcement()
     token, mixed = prepare(stack, f"{stack.name}: healthy after {seconds:.2f}s")
+    before = stack.log_size()
     warm = load(stack.port, token, MIX_CYCLE * args.clients, args.clients, mixed)
-    _, offset = stack.gateway_latencies(0, 0)
+    # Past the warm-up's own access-log lines, which the gateway writes after answering.
+    _, offset = stack.gateway_latencies(before, len(warm.latencies))
     mix = load(stack.port, token, args.requests, args.clients, mixed)
     mix.gateway, _ = stack.gateway_latencies(offset, args.requests)
     print(f"  {stack.name}: warm-up {len(warm.latencies)} (errors"
@@ -563,8 +556,9 @@ def measure_burst(args: argparse.Namespace, stack: Stack) -> tuple[dict[str, Run
     if stack.root == ROOT:  # the baseline predates enforcement: it allows every call
         stack.check_enforcement()
     token, mixed = prepare(stack, f"{stack.name}: healthy after {seconds:.2f}s")
+    before = stack.log_size()
     warm = burst(stack.port, token, MIX_CYCLE, args.burst_clients, mixed)
-    _, offset = stack.gateway_latencies(0, len(warm["all"].latencies))
+    _, offset = stack.gateway_latencies(before, len(warm["all"].latencies))
     runs = burst(stack.port, token, args.burst_requests, args.burst_clients, mixed)
     runs["all"].gateway, _ = stack.gateway_latencies(offset, len(runs["all"].latencies))
     counts = {label: f"errors {sum(run['all'].errors.values())}, resets"
@@ -699,18 +693,13 @@ def measure_load(args: argparse.Namespace, work: Path, stacks: list[Stack]) -> L
         if number < args.starts:
             stack.stop()
     stack = stacks[-1]
-    token, mixed = prepare(stack, "load")
-    warm = load(stack.port, token, MIX_CYCLE * args.clients, args.clients, mixed)
-    _, offset = stack.gateway_latencies(0, 0)
-    print(f"  warm-up: {len(warm.latencies)} requests of the mix in {warm.wall_s:.2f}s"
-          f" (not counted), errors {sum(warm.errors.values())}", flush=True)  # fmt: skip
-    mix = load(stack.port, token, args.requests, args.clients, mixed)
-    mix.gateway, offset = stack.gateway_latencies(offset, args.requests)
-    print(f"  mix: {len(mix.latencies)} requests in {mix.wall_s:.2f}s", flush=True)
+    warm, mix = measure_side(args, stack)  # the mix's access-log lines are all read by now
+    token = stack.token("alice")  # the peer's requests carry one too, as the mix's do
+    before = stack.log_size()
     health = load(stack.port, token, args.requests, args.clients, lambda _: (HEALTH, "/health"))
-    health.gateway, offset = stack.gateway_latencies(offset, args.requests)
+    health.gateway, _ = stack.gateway_latencies(before, args.requests)
     print(f"  health: {len(health.latencies)} requests in {health.wall_s:.2f}s", flush=True)
-    if warm.errors or mix.errors or health.errors:
+    if health.errors:
         print_log_tail(stack)
     stack.stop()  # only one stack at a time from here on
     result.warm, result.mix, result.health = warm, mix, health
