@@ -83,9 +83,9 @@ def caller_of(access_key: str) -> Caller | None:
     return None
 
 
-def _document(document: Any) -> dict[str, Any]:
-    if isinstance(document, dict):
-        return document
+def _document(document: str) -> dict[str, Any]:
+    # Inline policies are kept as text (stack_resources._role_policies_as_text), as managed
+    # policy versions are.
     return dict(json.loads(unquote(document) if document.startswith("%7B") else document))
 
 
@@ -332,7 +332,6 @@ class Enforcement:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
-        environ["wsgi.input"] = io.BytesIO(body)
         try:
             answer = self.decide(environ, body)
         except Exception as error:  # never a silent allow: refuse, and say why in the log
