@@ -32,10 +32,10 @@ from werkzeug.formparser import parse_form_data
 
 from offline import calls, post_policy
 from offline.calls import Call, Check, NotModelled
+from offline.endpoint import ACCOUNT
 from offline.policy import Decision, Policy, PolicyError, Request, authorize
 
 log = logging.getLogger("offline.enforcement")
-ACCOUNT = "123456789012"  # moto's default account
 AUDIT_DIRECTORY = "OFFLINE_AUDIT_DIR"
 EXPECTED_DENIALS = "OFFLINE_AUDIT_EXPECTED_DENIALS"
 ADMINISTRATOR = "the emulator's administrator"
