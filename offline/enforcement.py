@@ -56,30 +56,38 @@ def caller_of(access_key: str) -> Caller | None:
     """The role session an access key belongs to; None for any other key, which is the
     emulator's administrator."""
     from moto.iam.models import iam_backends
+
+    session = _session(access_key)
+    if session is None:
+        return None
+    role_name = session.role_arn.split("/")[-1]
+    role = iam_backends[ACCOUNT]["aws"].get_role(role_name)
+    policies = tuple(
+        Policy(f"role {role_name} / {name}", _document(document))
+        for name, document in sorted(role.policies.items())
+    ) + tuple(
+        # A managed policy applies through its default version
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
+        Policy(f"role {role_name} / {arn}", _document(version.document))
+        for arn, managed in sorted(role.managed_policies.items())
+        for version in managed.versions
+        if version.is_default
+    )
+    return Caller(
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session.session_name}",
+        (session.role_arn,),
+        role_name,
+        policies,
+    )
+
+
+def _session(access_key: str) -> Any:
+    """The role session (moto's STS assumed role) an access key was issued to, if any."""
     from moto.sts.models import sts_backends
 
     for session in sts_backends[ACCOUNT]["aws"].assumed_roles:
-        if session.access_key_id != access_key:
-            continue
-        role_name = session.role_arn.split("/")[-1]
-        role = iam_backends[ACCOUNT]["aws"].get_role(role_name)
-        policies = tuple(
-            Policy(f"role {role_name} / {name}", _document(document))
-            for name, document in sorted(role.policies.items())
-        ) + tuple(
-            # A managed policy applies through its default version
-            # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
-            Policy(f"role {role_name} / {arn}", _document(version.document))
-            for arn, managed in sorted(role.managed_policies.items())
-            for version in managed.versions
-            if version.is_default
-        )
-        return Caller(
-            f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session.session_name}",
-            (session.role_arn,),
-            role_name,
-            policies,
-        )
+        if session.access_key_id == access_key:
+            return session
     return None
 
 
@@ -423,11 +431,12 @@ class Enforcement:
         if refused is not None:
             log.warning("refused an upload to %s: %s %s", bucket, refused.code, refused.message)
             return refusal(environ, "s3", refused.code, refused.message, refused.status)
-        caller = caller_of(post_policy.signer_of(fields) or "")
-        if caller is None:
+        # The policy's checks passed, so the credential is a well-formed scope.
+        scope = post_policy.scope_of(fields)
+        caller = caller_of(scope.access_key_id) if scope else None
+        if scope is None or caller is None:
             return None
-        region = _region_of(fields)
-        call = Call("s3", "PutObject", region, ACCOUNT,
+        call = Call("s3", "PutObject", scope.region, ACCOUNT,
                     {"Bucket": bucket, "Key": post_policy.object_key(upload)})  # fmt: skip
         return self.authorize(environ, caller, call)
 
@@ -440,21 +449,12 @@ def _is_browser_upload(environ: Environ) -> bool:
     )
 
 
-def _region_of(fields: dict[str, str]) -> str:
-    credential = next((v for k, v in fields.items() if k.lower() == "x-amz-credential"), "")
-    parts = credential.split("/")
-    return parts[2] if len(parts) > 2 else "us-east-1"
-
-
 def secret_of(access_key: str) -> str | None:
-    """The secret of a role session's key, or of the administrator's keys (any secret: the
-    emulator's administrator signs with whatever it was configured with)."""
-    from moto.sts.models import sts_backends
-
-    for session in sts_backends[ACCOUNT]["aws"].assumed_roles:
-        if session.access_key_id == access_key:
-            return str(session.secret_access_key)
-    return None
+    """The secret of a role session's key; None for any other key, the administrator's
+    included (the emulator does not know what secret it was configured with), so a POST it
+    signed is refused as InvalidAccessKeyId."""
+    session = _session(access_key)
+    return str(session.secret_access_key) if session is not None else None
 
 
 def wrap(app: Callable[..., Iterable[bytes]]) -> Enforcement:
