@@ -107,11 +107,8 @@ class MotoState(calls.State):
             sse = dynamodb_backends[ACCOUNT][region].get_table(table).sse_specification
         except Exception:
             return None  # a missing table: DynamoDB answers ResourceNotFound itself
-        # CloudFormation's SSESpecification says SSEEnabled, the API's says Enabled.
-        if not sse:
-            return None
-        enabled = sse.get("SSEEnabled") or sse.get("Enabled")
-        if enabled and sse.get("SSEType") == "KMS":
+        # The API's spelling, which a stack's tables get too (stack_resources).
+        if sse and sse.get("Enabled") and sse.get("SSEType") == "KMS":
             return str(sse.get("KMSMasterKeyId") or "alias/aws/dynamodb")
         return None
 

@@ -546,6 +546,33 @@ def _log_group_keeps_its_key() -> None:
     LogGroup.create_from_cloudformation_json = classmethod(create)
 
 
+def _table_encryption_as_the_api_spells_it() -> None:
+    """An AWS::DynamoDB::Table's SSESpecification says `SSEEnabled`
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-ssespecification.html),
+    the API's says `Enabled`; moto's model keeps the template's spelling, and then neither
+    DescribeTable nor the emulator's KMS checks see the table as encrypted."""
+    from moto.dynamodb.models import table
+
+    Table: Any = table.Table  # patched in place, as Any
+
+    original = Table.create_from_cloudformation_json
+    if getattr(original, "_offline", False):
+        return
+
+    def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
+        properties = dict(cloudformation_json["Properties"])
+        sse = properties.get("SSESpecification")
+        if isinstance(sse, dict) and "SSEEnabled" in sse:
+            sse = dict(sse)
+            sse["Enabled"] = sse.pop("SSEEnabled")
+            properties["SSESpecification"] = sse
+        return original.__func__(cls, name, {**cloudformation_json, "Properties": properties},
+                                 *args, **kw)  # fmt: skip
+
+    create._offline = True  # type: ignore[attr-defined]
+    Table.create_from_cloudformation_json = classmethod(create)
+
+
 def _bucket_keys_kept() -> None:
     """A bucket's BucketEncryption keeps `BucketKeyEnabled`, which decides the encryption
     context of its KMS calls (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html);
@@ -598,6 +625,7 @@ def register() -> None:
     _log_group_arn_as_cloudformation_gives_it()
     _bucket_keys_kept()
     _log_group_keeps_its_key()
+    _table_encryption_as_the_api_spells_it()
     _role_policies_as_text()
     _key_policy_as_text()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
