@@ -303,17 +303,27 @@ def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def refusal(environ: Environ, service: str, code: str, message: str, status: int) -> tuple:
+def refusal(
+    environ: Environ,
+    service: str,
+    code: str,
+    message: str,
+    status: int,
+    details: Iterable[tuple[str, str]] = (),
+) -> tuple:
     """The service's own error shape: JSON for the JSON protocols, XML for S3 and the
-    query protocol (https://smithy.io/2.0/aws/protocols/)."""
+    query protocol (https://smithy.io/2.0/aws/protocols/). `details` are S3's further
+    elements of its <Error> (ArgumentName, ProposedSize, ...), one `<Name>value</Name>` each
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses)."""
     request_id = uuid.uuid4().hex
     if environ.get("HTTP_X_AMZ_TARGET"):
         body = json.dumps({"__type": code, "message": message})
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)]
         return (status if status >= 500 else 400), headers, body.encode()
     if service == "s3":
+        extra = "".join(f"<{name}>{_xml(value)}</{name}>" for name, value in details)
         xml = (
-            f"<Error><Code>{code}</Code><Message>{_xml(message)}</Message>"
+            f"<Error><Code>{code}</Code><Message>{_xml(message)}</Message>{extra}"
             f"<RequestId>{request_id}</RequestId></Error>"
         )
         return status, [("Content-Type", "application/xml")], xml.encode()
@@ -427,7 +437,9 @@ class Enforcement:
         refused = post_policy.check_upload(upload, secret_of)
         if refused is not None:
             log.warning("refused an upload to %s: %s %s", bucket, refused.code, refused.message)
-            return refusal(environ, "s3", refused.code, refused.message, refused.status)
+            return refusal(
+                environ, "s3", refused.code, refused.message, refused.status, refused.details
+            )
         # The policy's checks passed, so the credential is a well-formed scope.
         scope = post_policy.scope_of(fields)
         caller = caller_of(scope.access_key_id) if scope else None
