@@ -28,6 +28,8 @@ from typing import Any
 from moto.dynamodb import responses
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 
+from offline.patching import wrap
+
 _LOCK = threading.Lock()
 TOKEN_WINDOW_S = 600
 # ClientRequestToken -> (when, the request's parameters, the first answer)
@@ -69,7 +71,6 @@ def _idempotent(transact: Callable[[Any], Any]) -> Callable[[Any], Any]:
         _transactions[token] = (moment, request, answer)
         return answer
 
-    transact_write_items._offline = True  # type: ignore[attr-defined]
     return transact_write_items
 
 
@@ -78,14 +79,11 @@ def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
         with _LOCK:
             return call_action(self)
 
-    call_action_atomically._offline = True  # type: ignore[attr-defined]
     call_action_atomically.__wrapped__ = call_action  # type: ignore[attr-defined]
     return call_action_atomically
 
 
 def install() -> None:
     """Serialise DynamoDB requests and honour transaction tokens; safe to call again."""
-    if not getattr(DynamoHandler.call_action, "_offline", False):
-        DynamoHandler.call_action = _serialised(DynamoHandler.call_action)
-    if not getattr(DynamoHandler.transact_write_items, "_offline", False):
-        DynamoHandler.transact_write_items = _idempotent(DynamoHandler.transact_write_items)
+    wrap(DynamoHandler, "call_action", _serialised)
+    wrap(DynamoHandler, "transact_write_items", _idempotent)

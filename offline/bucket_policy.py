@@ -20,12 +20,14 @@ from typing import Any
 from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 
+from offline.calls import TRANSPORT
+from offline.endpoint import ACCOUNT
 from offline.policy import Effect, Policy, Request, evaluate
 
-REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+REQUEST_CONTEXT = TRANSPORT  # named here too, so a test can give S3 a plain-HTTP request
 # moto's own S3 path knows no caller: it asks on behalf of the administrator identity, which
 # statements for "*" (or for the account) cover.
-ADMINISTRATOR = "arn:aws:iam::123456789012:root"
+ADMINISTRATOR = f"arn:aws:iam::{ACCOUNT}:root"
 VERDICTS = {
     Effect.DENY: PermissionResult.DENIED,
     Effect.ALLOW: PermissionResult.PERMITTED,
@@ -34,7 +36,7 @@ VERDICTS = {
 
 
 def permission(policy: dict[str, Any], action: str, resource: str) -> PermissionResult:
-    request = Request(action, resource, ADMINISTRATOR, "123456789012", REQUEST_CONTEXT)
+    request = Request(action, resource, ADMINISTRATOR, ACCOUNT, REQUEST_CONTEXT)
     # A policy the evaluator cannot read raises: moto answers 500, loudly, never a guess.
     match = evaluate(Policy("bucket policy", policy), request, resource_policy=True)
     return VERDICTS[match.effect]

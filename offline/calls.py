@@ -92,15 +92,23 @@ def key_use(
     (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service,
     https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context)."""
     arn, policy, aliases = state.key(call.region, key_id)
-    context: Context = {
-        **TRANSPORT,
-        "kms:ViaService": f"{service}.{call.region}.amazonaws.com",
-        "kms:CallerAccount": call.account,
-        "kms:ResourceAliases": aliases,
-    }
+    context = key_context(call, aliases, encryption_context, service)
+    return Check(action, arn, context, policy, resource_required=True, on_behalf_of=on_behalf_of)
+
+
+def key_context(
+    call: Call, aliases: list[str], encryption_context: Mapping[str, str], service: str = ""
+) -> Context:
+    """The condition keys of a use of a KMS key; kms:ViaService only when `service` makes
+    the call for the caller."""
+    context: Context = dict(TRANSPORT)
+    if service:
+        context["kms:ViaService"] = f"{service}.{call.region}.amazonaws.com"
+    context["kms:CallerAccount"] = call.account
+    context["kms:ResourceAliases"] = aliases
     for name, value in encryption_context.items():
         context[f"kms:EncryptionContext:{name}"] = value
-    return Check(action, arn, context, policy, resource_required=True, on_behalf_of=on_behalf_of)
+    return context
 
 
 # --- DynamoDB ------------------------------------------------------------------------------
@@ -242,13 +250,7 @@ def kms(call: Call, state: State) -> list[Check]:
     if not key_id:
         raise NotModelled(f"kms:{call.operation} without a KeyId")
     arn, policy, aliases = state.key(call.region, key_id)
-    context: Context = {
-        **TRANSPORT,
-        "kms:CallerAccount": call.account,
-        "kms:ResourceAliases": aliases,
-    }
-    for name, value in (call.params.get("EncryptionContext") or {}).items():
-        context[f"kms:EncryptionContext:{name}"] = value
+    context = key_context(call, aliases, call.params.get("EncryptionContext") or {})
     return [Check(f"kms:{call.operation}", arn, context, policy, resource_required=True)]
 
 

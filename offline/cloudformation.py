@@ -36,6 +36,7 @@ from moto.cloudformation.exceptions import ValidationError
 
 from offline import bucket_policy, stack_resources
 from offline.intrinsics import references
+from offline.patching import wrap
 from template_gen.expand import expand
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -73,23 +74,6 @@ def processed(template: str, parameters: dict[str, str], region: str) -> str:
     except Exception as error:  # the translator's own errors name the resource and property
         raise ValidationError(message=f"Transform {SAM_TRANSFORM} failed with: {error}") from None
     return json.dumps(expanded, sort_keys=True)
-
-
-def _wrap(owner: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    original = getattr(owner, name)
-    if getattr(original, "_offline", False):
-        return  # already installed in this process
-    wrapped = make(original)
-    wrapped._offline = True  # type: ignore[attr-defined]
-    setattr(owner, name, wrapped)
-
-
-def _wrap_function(module: Any, name: str, make: Callable[..., Any]) -> None:
-    original = getattr(module, name)
-    if not getattr(original, "_offline", False):
-        wrapped = make(original)
-        wrapped._offline = True
-        setattr(module, name, wrapped)
 
 
 def _create_stack(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -446,14 +430,14 @@ def install() -> None:
     bucket_policy.install()
     models.Stack.parameter_list = property(_parameter_list)  # type: ignore[method-assign, assignment]
     models.Stack.stack_resources = property(_stack_resources)  # type: ignore[method-assign, assignment]
-    _wrap_function(parsing, "parse_and_update_resource", _update_in_place)
+    wrap(parsing, "parse_and_update_resource", _update_in_place)
     parsing.ResourceMap.update = _update_resources  # type: ignore[method-assign]
     backend = models.CloudFormationBackend
-    _wrap(backend, "create_stack", _create_stack)
-    _wrap(backend, "create_change_set", _create_change_set)
-    _wrap(backend, "execute_change_set", _execute_change_set)
-    _wrap(backend, "delete_stack", _delete_stack)
+    wrap(backend, "create_stack", _create_stack)
+    wrap(backend, "create_change_set", _create_change_set)
+    wrap(backend, "execute_change_set", _execute_change_set)
+    wrap(backend, "delete_stack", _delete_stack)
     response = responses.CloudFormationResponse
-    _wrap(response, "create_change_set", _response_create_change_set)
-    _wrap(response, "get_template", _response_get_template)
-    _wrap(response, "_get_stack_from_s3_url", _response_template_from_s3)
+    wrap(response, "create_change_set", _response_create_change_set)
+    wrap(response, "get_template", _response_get_template)
+    wrap(response, "_get_stack_from_s3_url", _response_template_from_s3)

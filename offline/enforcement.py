@@ -32,10 +32,10 @@ from werkzeug.formparser import parse_form_data
 
 from offline import calls, post_policy
 from offline.calls import Call, Check, NotModelled
+from offline.endpoint import ACCOUNT
 from offline.policy import Decision, Policy, PolicyError, Request, authorize
 
 log = logging.getLogger("offline.enforcement")
-ACCOUNT = "123456789012"  # moto's default account
 AUDIT_DIRECTORY = "OFFLINE_AUDIT_DIR"
 EXPECTED_DENIALS = "OFFLINE_AUDIT_EXPECTED_DENIALS"
 ADMINISTRATOR = "the emulator's administrator"
@@ -56,36 +56,44 @@ def caller_of(access_key: str) -> Caller | None:
     """The role session an access key belongs to; None for any other key, which is the
     emulator's administrator."""
     from moto.iam.models import iam_backends
+
+    session = _session(access_key)
+    if session is None:
+        return None
+    role_name = session.role_arn.split("/")[-1]
+    role = iam_backends[ACCOUNT]["aws"].get_role(role_name)
+    policies = tuple(
+        Policy(f"role {role_name} / {name}", _document(document))
+        for name, document in sorted(role.policies.items())
+    ) + tuple(
+        # A managed policy applies through its default version
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
+        Policy(f"role {role_name} / {arn}", _document(version.document))
+        for arn, managed in sorted(role.managed_policies.items())
+        for version in managed.versions
+        if version.is_default
+    )
+    return Caller(
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session.session_name}",
+        (session.role_arn,),
+        role_name,
+        policies,
+    )
+
+
+def _session(access_key: str) -> Any:
+    """The role session (moto's STS assumed role) an access key was issued to, if any."""
     from moto.sts.models import sts_backends
 
     for session in sts_backends[ACCOUNT]["aws"].assumed_roles:
-        if session.access_key_id != access_key:
-            continue
-        role_name = session.role_arn.split("/")[-1]
-        role = iam_backends[ACCOUNT]["aws"].get_role(role_name)
-        policies = tuple(
-            Policy(f"role {role_name} / {name}", _document(document))
-            for name, document in sorted(role.policies.items())
-        ) + tuple(
-            # A managed policy applies through its default version
-            # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
-            Policy(f"role {role_name} / {arn}", _document(version.document))
-            for arn, managed in sorted(role.managed_policies.items())
-            for version in managed.versions
-            if version.is_default
-        )
-        return Caller(
-            f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session.session_name}",
-            (session.role_arn,),
-            role_name,
-            policies,
-        )
+        if session.access_key_id == access_key:
+            return session
     return None
 
 
-def _document(document: Any) -> dict[str, Any]:
-    if isinstance(document, dict):
-        return document
+def _document(document: str) -> dict[str, Any]:
+    # Inline policies are kept as text (stack_resources._role_policies_as_text), as managed
+    # policy versions are.
     return dict(json.loads(unquote(document) if document.startswith("%7B") else document))
 
 
@@ -99,11 +107,8 @@ class MotoState(calls.State):
             sse = dynamodb_backends[ACCOUNT][region].get_table(table).sse_specification
         except Exception:
             return None  # a missing table: DynamoDB answers ResourceNotFound itself
-        # CloudFormation's SSESpecification says SSEEnabled, the API's says Enabled.
-        if not sse:
-            return None
-        enabled = sse.get("SSEEnabled") or sse.get("Enabled")
-        if enabled and sse.get("SSEType") == "KMS":
+        # The API's spelling, which a stack's tables get too (stack_resources).
+        if sse and sse.get("Enabled") and sse.get("SSEType") == "KMS":
             return str(sse.get("KMSMasterKeyId") or "alias/aws/dynamodb")
         return None
 
@@ -298,17 +303,27 @@ def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def refusal(environ: Environ, service: str, code: str, message: str, status: int) -> tuple:
+def refusal(
+    environ: Environ,
+    service: str,
+    code: str,
+    message: str,
+    status: int,
+    details: Iterable[tuple[str, str]] = (),
+) -> tuple:
     """The service's own error shape: JSON for the JSON protocols, XML for S3 and the
-    query protocol (https://smithy.io/2.0/aws/protocols/)."""
+    query protocol (https://smithy.io/2.0/aws/protocols/). `details` are S3's further
+    elements of its <Error> (ArgumentName, ProposedSize, ...), one `<Name>value</Name>` each
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses)."""
     request_id = uuid.uuid4().hex
     if environ.get("HTTP_X_AMZ_TARGET"):
         body = json.dumps({"__type": code, "message": message})
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)]
         return (status if status >= 500 else 400), headers, body.encode()
     if service == "s3":
+        extra = "".join(f"<{name}>{_xml(value)}</{name}>" for name, value in details)
         xml = (
-            f"<Error><Code>{code}</Code><Message>{_xml(message)}</Message>"
+            f"<Error><Code>{code}</Code><Message>{_xml(message)}</Message>{extra}"
             f"<RequestId>{request_id}</RequestId></Error>"
         )
         return status, [("Content-Type", "application/xml")], xml.encode()
@@ -332,7 +347,6 @@ class Enforcement:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
-        environ["wsgi.input"] = io.BytesIO(body)
         try:
             answer = self.decide(environ, body)
         except Exception as error:  # never a silent allow: refuse, and say why in the log
@@ -423,12 +437,15 @@ class Enforcement:
         refused = post_policy.check_upload(upload, secret_of)
         if refused is not None:
             log.warning("refused an upload to %s: %s %s", bucket, refused.code, refused.message)
-            return refusal(environ, "s3", refused.code, refused.message, refused.status)
-        caller = caller_of(post_policy.signer_of(fields) or "")
-        if caller is None:
+            return refusal(
+                environ, "s3", refused.code, refused.message, refused.status, refused.details
+            )
+        # The policy's checks passed, so the credential is a well-formed scope.
+        scope = post_policy.scope_of(fields)
+        caller = caller_of(scope.access_key_id) if scope else None
+        if scope is None or caller is None:
             return None
-        region = _region_of(fields)
-        call = Call("s3", "PutObject", region, ACCOUNT,
+        call = Call("s3", "PutObject", scope.region, ACCOUNT,
                     {"Bucket": bucket, "Key": post_policy.object_key(upload)})  # fmt: skip
         return self.authorize(environ, caller, call)
 
@@ -441,21 +458,12 @@ def _is_browser_upload(environ: Environ) -> bool:
     )
 
 
-def _region_of(fields: dict[str, str]) -> str:
-    credential = next((v for k, v in fields.items() if k.lower() == "x-amz-credential"), "")
-    parts = credential.split("/")
-    return parts[2] if len(parts) > 2 else "us-east-1"
-
-
 def secret_of(access_key: str) -> str | None:
-    """The secret of a role session's key, or of the administrator's keys (any secret: the
-    emulator's administrator signs with whatever it was configured with)."""
-    from moto.sts.models import sts_backends
-
-    for session in sts_backends[ACCOUNT]["aws"].assumed_roles:
-        if session.access_key_id == access_key:
-            return str(session.secret_access_key)
-    return None
+    """The secret of a role session's key; None for any other key, the administrator's
+    included (the emulator does not know what secret it was configured with), so a POST it
+    signed is refused as InvalidAccessKeyId."""
+    session = _session(access_key)
+    return str(session.secret_access_key) if session is not None else None
 
 
 def wrap(app: Callable[..., Iterable[bytes]]) -> Enforcement:

@@ -85,19 +85,18 @@ class Tee:
         return getattr(self.console, name)
 
 
-def deliver_output() -> LogDelivery | None:
+def deliver_output() -> None:
     """Send this process's stdout and stderr to the function's log group as well."""
     import boto3
 
     console, errors = sys.__stdout__, sys.__stderr__
     if console is None or errors is None:  # started without a console: nothing to tee
-        return None
+        return
     try:
         client = boto3.client("logs", region_name=os.environ.get("AWS_REGION"))
     except Exception as error:  # no region: nowhere to deliver to
         errors.write(f"[offline] logs of this sandbox are not delivered: {error}\n")
-        return None
+        return
     delivery = LogDelivery(client, os.environ["AWS_LAMBDA_LOG_GROUP_NAME"], console)
     sys.stdout = Tee(sys.stdout, delivery)
     sys.stderr = Tee(sys.stderr, delivery)
-    return delivery

@@ -500,14 +500,16 @@ class Decision:
     by: Match | None
 
     def message(self) -> str:
-        """AWS's AccessDenied sentence (and the same shape for an allow, for logs)."""
+        """AWS's AccessDenied sentence, for a refusal."""
         # "User: <arn> is not authorized to perform: <action> on resource: <arn> <context>";
         # AWS leaves out "on resource:" for actions without one.
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
         request = self.request
-        verdict = "is authorized" if self.allowed else "is not authorized"
         on = "" if request.resource == "*" else f" on resource: {request.resource}"
-        return f"User: {request.principal} {verdict} to perform: {request.action}{on} {self.reason}"
+        return (
+            f"User: {request.principal} is not authorized to perform: {request.action}{on} "
+            f"{self.reason}"
+        )
 
 
 def _explicit_deny(kind: str) -> str:

@@ -73,7 +73,7 @@ class Signer:
 
 
 @dataclass(frozen=True)
-class _Scope:
+class Scope:
     access_key_id: str
     date: str
     region: str
@@ -119,11 +119,17 @@ def check_upload(upload: Upload, secret_for: Callable[[str], str | None]) -> Ref
     return _policy(document, upload)
 
 
+def scope_of(fields: Mapping[str, str]) -> Scope | None:
+    """The signer's key id, date and region that `x-amz-credential` names, in any case of the
+    field's name; None when it is missing or S3 would refuse it."""
+    scope = _scope(_form(fields).get("x-amz-credential", ""))
+    return scope if isinstance(scope, Scope) else None
+
+
 def signer_of(fields: Mapping[str, str]) -> str | None:
     """The access key id that `x-amz-credential` names, for the caller's identity."""
-    credential = _form(fields).get("x-amz-credential", "")
-    parts = credential.split("/")
-    return parts[0] if len(parts) == 5 and parts[0] else None
+    scope = scope_of(fields)
+    return scope.access_key_id if scope else None
 
 
 def secrets(signers: Iterable[Signer]) -> Callable[[str], str | None]:
@@ -221,7 +227,7 @@ def _date(value: str) -> Refusal | None:
     return None
 
 
-def _scope(credential: str) -> _Scope | Refusal:
+def _scope(credential: str) -> Scope | Refusal:
     # "<your-access-key-id>/<date>/<aws-region>/<aws-service>/aws4_request ... For Amazon S3,
     # the aws-service string is s3" (sigv4-HTTPPOSTForms.html). The messages are the ones S3
     # gives a presigned request's credential.
@@ -240,12 +246,12 @@ def _scope(credential: str) -> _Scope | Refusal:
     elif parts[4] != "aws4_request":
         problem = f'incorrect terminal "{parts[4]}". This endpoint uses "aws4_request".'
     else:
-        return _Scope(parts[0], parts[1], parts[2])
+        return Scope(parts[0], parts[1], parts[2])
     return _argument(problem, "X-Amz-Credential", credential)
 
 
 def _signature(
-    form: Mapping[str, str], scope: _Scope, secret_for: Callable[[str], str | None]
+    form: Mapping[str, str], scope: Scope, secret_for: Callable[[str], str | None]
 ) -> Refusal | None:
     key_id = (("AWSAccessKeyId", scope.access_key_id),)
     secret = secret_for(scope.access_key_id)

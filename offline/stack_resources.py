@@ -22,6 +22,7 @@ from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
 from offline.endpoint import Endpoint
+from offline.patching import wrap
 
 # Set by the emulator process once it knows its own address (offline/emulator_app.py).
 SELF_URL_VARIABLE = "OFFLINE_EMULATOR_URL"
@@ -490,18 +491,14 @@ def _log_group_arn_as_cloudformation_gives_it() -> None:
     moto gives the bare group ARN."""
     from moto.logs import models
 
-    LogGroup: Any = models.LogGroup  # patched in place, as Any
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        def attribute(self: Any, name: str) -> Any:
+            value = original(self, name)
+            return f"{value}:*" if name == "Arn" and not str(value).endswith(":*") else value
 
-    original = LogGroup.get_cfn_attribute
-    if getattr(original, "_offline", False):
-        return
+        return attribute
 
-    def attribute(self: Any, name: str) -> Any:
-        value = original(self, name)
-        return f"{value}:*" if name == "Arn" and not str(value).endswith(":*") else value
-
-    attribute._offline = True  # type: ignore[attr-defined]
-    LogGroup.get_cfn_attribute = attribute
+    wrap(models.LogGroup, "get_cfn_attribute", make)
 
 
 def _role_policies_as_text() -> None:
@@ -510,18 +507,29 @@ def _role_policies_as_text() -> None:
     repr, which no client can parse."""
     from moto.iam import models
 
-    Role: Any = models.Role  # patched in place, as Any
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        def put_policy(self: Any, policy_name: str, policy_json: Any) -> None:
+            text = policy_json if isinstance(policy_json, str) else json.dumps(policy_json)
+            original(self, policy_name, text)
 
-    original = Role.put_policy
-    if getattr(original, "_offline", False):
-        return
+        return put_policy
 
-    def put_policy(self: Any, policy_name: str, policy_json: Any) -> None:
-        text = policy_json if isinstance(policy_json, str) else json.dumps(policy_json)
-        original(self, policy_name, text)
+    wrap(models.Role, "put_policy", make)
 
-    put_policy._offline = True  # type: ignore[attr-defined]
-    Role.put_policy = put_policy
+
+def _created_with(model: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """A model's create_from_cloudformation_json given the template's properties as `change`
+    rewrites them (moto reads some only in the API's spelling or type)."""
+
+    def make(original: Any) -> Callable[..., Any]:  # bound to the model: called as cls's
+        def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
+            properties = change(dict(cloudformation_json["Properties"]))
+            return original.__func__(cls, name, {**cloudformation_json, "Properties": properties},
+                                     *args, **kw)  # fmt: skip
+
+        return create
+
+    wrap(model, "create_from_cloudformation_json", make)
 
 
 def _log_group_keeps_its_key() -> None:
@@ -529,44 +537,49 @@ def _log_group_keeps_its_key() -> None:
     `kmsKeyId` spelling only, and drops it."""
     from moto.logs import models
 
-    LogGroup: Any = models.LogGroup  # patched in place, as Any
-
-    original = LogGroup.create_from_cloudformation_json
-    if getattr(original, "_offline", False):
-        return
-
-    def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
-        properties = dict(cloudformation_json["Properties"])
+    def change(properties: dict[str, Any]) -> dict[str, Any]:
         if "KmsKeyId" in properties:
             properties["kmsKeyId"] = properties.pop("KmsKeyId")
-        return original.__func__(cls, name, {**cloudformation_json, "Properties": properties},
-                                 *args, **kw)  # fmt: skip
+        return properties
 
-    create._offline = True  # type: ignore[attr-defined]
-    LogGroup.create_from_cloudformation_json = classmethod(create)
+    _created_with(models.LogGroup, change)
+
+
+def _table_encryption_as_the_api_spells_it() -> None:
+    """An AWS::DynamoDB::Table's SSESpecification says `SSEEnabled`
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-ssespecification.html),
+    the API's says `Enabled`; moto's model keeps the template's spelling, and then neither
+    DescribeTable nor the emulator's KMS checks see the table as encrypted."""
+    from moto.dynamodb.models import table
+
+    def change(properties: dict[str, Any]) -> dict[str, Any]:
+        sse = properties.get("SSESpecification")
+        if isinstance(sse, dict) and "SSEEnabled" in sse:
+            sse = dict(sse)
+            sse["Enabled"] = sse.pop("SSEEnabled")
+            properties["SSESpecification"] = sse
+        return properties
+
+    _created_with(table.Table, change)
 
 
 def _bucket_keys_kept() -> None:
     """A bucket's BucketEncryption keeps `BucketKeyEnabled`, which decides the encryption
     context of its KMS calls (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html);
     moto's CloudFormation drops it."""
-    from moto.s3 import models as s3_models
+    from moto.s3 import models
 
-    models: Any = s3_models  # patched in place, as Any
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        def convert(properties: dict[str, Any]) -> Any:
+            converted = original(properties)
+            rule = properties["ServerSideEncryptionConfiguration"][0]
+            if "BucketKeyEnabled" in rule:
+                converted["Rule"]["BucketKeyEnabled"] = str(rule["BucketKeyEnabled"]).lower()
+            return converted
 
-    original = models.cfn_to_api_encryption
-    if getattr(original, "_offline", False):
-        return
+        return convert
 
-    def convert(properties: dict[str, Any]) -> Any:
-        converted = original(properties)
-        rule = properties["ServerSideEncryptionConfiguration"][0]
-        if "BucketKeyEnabled" in rule:
-            converted["Rule"]["BucketKeyEnabled"] = str(rule["BucketKeyEnabled"]).lower()
-        return converted
-
-    convert._offline = True  # type: ignore[attr-defined]
-    models.cfn_to_api_encryption = convert
+    wrap(models, "cfn_to_api_encryption", make)
 
 
 def _key_policy_as_text() -> None:
@@ -574,21 +587,12 @@ def _key_policy_as_text() -> None:
     keeps the object, and then fails every DescribeKey on that key."""
     from moto.kms import models
 
-    Key: Any = models.Key  # patched in place, as Any
-
-    original = Key.create_from_cloudformation_json
-    if getattr(original, "_offline", False):
-        return
-
-    def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
-        properties = cloudformation_json["Properties"]
+    def change(properties: dict[str, Any]) -> dict[str, Any]:
         if isinstance(properties.get("KeyPolicy"), dict):
-            properties = {**properties, "KeyPolicy": json.dumps(properties["KeyPolicy"])}
-        return original.__func__(cls, name, {**cloudformation_json, "Properties": properties},
-                                 *args, **kw)  # fmt: skip
+            properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
+        return properties
 
-    create._offline = True  # type: ignore[attr-defined]
-    Key.create_from_cloudformation_json = classmethod(create)
+    _created_with(models.Key, change)
 
 
 def register() -> None:
@@ -598,6 +602,7 @@ def register() -> None:
     _log_group_arn_as_cloudformation_gives_it()
     _bucket_keys_kept()
     _log_group_keeps_its_key()
+    _table_encryption_as_the_api_spells_it()
     _role_policies_as_text()
     _key_policy_as_text()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from botocore.exceptions import ClientError
@@ -196,6 +197,24 @@ def test_an_upload_that_breaks_its_policy_is_refused(
     status, text = post(upload, content, **changes)
     assert status in (400, 403) and f"<Code>{code}</Code>" in text, text
     assert post(upload, b"x" * 1024)[0] == 204  # the untouched form still works
+
+
+def test_an_upload_refusal_carries_the_further_elements_s3_gives(
+    strict: ServeProcess, dora: str
+) -> None:
+    """S3's <Error> document names what was wrong in elements of its own beside Code and
+    Message (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html)."""
+    upload = grant_upload(strict, dora, size=1024)
+    status, text = post(upload, b"x" * 1025)
+    error = ElementTree.fromstring(text)
+    assert status == 400 and error.findtext("Code") == "EntityTooLarge", text
+    assert (error.findtext("ProposedSize"), error.findtext("MaxSizeAllowed")) == ("1025", "1024")
+    status, text = post(upload, b"x" * 10, **{"x-amz-signature": "0" * 64})
+    error = ElementTree.fromstring(text)
+    assert status == 403 and error.findtext("Code") == "SignatureDoesNotMatch", text
+    assert error.findtext("SignatureProvided") == "0" * 64
+    assert error.findtext("StringToSign") == upload["fields"]["policy"]
+    assert error.findtext("AWSAccessKeyId")
 
 
 def new_role(iam: Any, prefix: str) -> str:

@@ -338,3 +338,39 @@ def test_a_resource_whose_condition_is_false_is_neither_made_nor_listed(
     topic = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId="Topic")
     arn = topic["StackResourceDetail"]["PhysicalResourceId"]
     assert client("sns").list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
+
+
+def test_a_stack_made_tables_encryption_is_described_as_the_api_describes_it(
+    client: Callable,
+) -> None:
+    """CloudFormation's SSESpecification says SSEEnabled where the API says Enabled
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-ssespecification.html);
+    the table is the same either way: DescribeTable gives its SSEDescription, with the key
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SSEDescription.html)."""
+    cloudformation, stack, name = client("cloudformation"), unique("sse"), unique("encrypted")
+    root = {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}
+    statement = {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}
+    key_policy = {"Version": "2012-10-17", "Statement": [statement]}
+    things = table(name)
+    things["Properties"]["SSESpecification"] = {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]},
+    }
+    body = {
+        "Resources": {
+            "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": key_policy}},
+            "Things": things,
+        },
+        "Outputs": {"KeyArn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}},
+    }
+    run_change_set(cloudformation, stack, "CREATE", body)
+    assert status(cloudformation, stack) == "CREATE_COMPLETE"
+    outputs = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
+    (key_arn,) = [o["OutputValue"] for o in outputs if o["OutputKey"] == "KeyArn"]
+    described = client("dynamodb").describe_table(TableName=name)["Table"]
+    assert described.get("SSEDescription") == {
+        "Status": "ENABLED",
+        "SSEType": "KMS",
+        "KMSMasterKeyArn": key_arn,
+    }

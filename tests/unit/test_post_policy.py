@@ -31,6 +31,7 @@ from offline.post_policy import (
     check_upload,
     object_key,
     policy_signature,
+    scope_of,
     secrets,
     signer_of,
 )
@@ -492,3 +493,12 @@ def test_signer_of_names_the_credentials_access_key() -> None:
     assert signer_of({"X-Amz-Credential": form["x-amz-credential"]}) == UPLOADER.access_key_id
     assert signer_of({"key": KEY}) is None
     assert signer_of({"x-amz-credential": "AKIAUPLOADER"}) is None
+
+
+def test_scope_of_reads_the_signers_key_and_region() -> None:
+    """The region the emulator authorizes the upload's PutObject in is the credential's."""
+    form = product_form()
+    scope = scope_of({"X-Amz-Credential": form["x-amz-credential"]})
+    assert scope is not None
+    assert (scope.access_key_id, scope.region) == (UPLOADER.access_key_id, REGION)
+    assert scope_of({"x-amz-credential": "AKIAUPLOADER/2024/eu-west-1/s3/aws4_request"}) is None
