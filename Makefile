@@ -36,7 +36,10 @@ PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe -
 help: ## List the targets, each with the variables it reads and their defaults
 	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
 
-$(STAMP): requirements.txt
+# Each stamp's name carries its lock's hash, so a changed lock is a missing stamp. No mtime
+# prerequisite: a checkout or a copy of the project with a newer lock file would run npm ci,
+# which empties node_modules first, and a copy shares node_modules and .venv by symlink.
+$(STAMP):
 	@echo "installing the toolchain into $(VENV) (requirements.txt, hashes required)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# The lock is closed over every dependency, so --no-deps installs exactly it.
@@ -44,7 +47,7 @@ $(STAMP): requirements.txt
 	@$(PY) -m pip check >/dev/null
 	@rm -f $(VENV)/.installed-* && touch $@
 
-$(NODE_STAMP): package-lock.json
+$(NODE_STAMP):
 	@command -v npm >/dev/null || { echo "npm is needed for the bytecode compiler: install Node.js and npm (Debian: apt-get install nodejs npm), then run make again" >&2; exit 1; }
 	@echo "installing the Node.js tools into node_modules (package-lock.json, integrity checked)"
 	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
