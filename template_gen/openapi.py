@@ -285,7 +285,7 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def operation(spec: Spec, route: Route, bodies: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+def operation(route: Route, bodies: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     key = route.key
     own = CONTRACT.get(key, UNDESCRIBED)
     responses = {**own, **EVERY_ROUTE, **(AUTHORIZED if route.authorized else {})}
@@ -317,7 +317,7 @@ def document(spec: Spec, bodies: Mapping[str, dict[str, Any]]) -> dict[str, Any]
     paths: dict[str, dict[str, Any]] = {}
     for function in spec.functions:
         for route in function.routes:
-            paths.setdefault(route.path, {})[route.method.lower()] = operation(spec, route, bodies)
+            paths.setdefault(route.path, {})[route.method.lower()] = operation(route, bodies)
     return {
         "openapi": "3.1.0",
         "info": {
