@@ -8,7 +8,8 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -61,15 +62,33 @@ def render(
     print(f"  template {'rendered' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
 
 
+@contextmanager
+def shared_layer(root: Path) -> Iterator[None]:
+    """The shared layer on the path, as Lambda puts it, while the block imports from it."""
+    shared = str(root / "layers" / "shared" / "python")
+    sys.path.insert(0, shared)
+    try:
+        yield
+    finally:
+        sys.path.remove(shared)
+
+
+def load_parameters(root: Path) -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each header and query parameter, from the patterns the handlers
+    read them with."""
+    with shared_layer(root):
+        from backend_kit.validation import parameter_schemas
+
+        return parameter_schemas()
+
+
 def load_bodies(spec: Spec, root: Path) -> dict[str, dict[str, Any]]:
     """Each route's request body schema, from the fields module its function declares: the
     same field rules the handler validates with, imported as Lambda would (the shared layer
     on the path), without the handler itself."""
     from importlib.util import module_from_spec, spec_from_file_location
 
-    shared = str(root / "layers" / "shared" / "python")
-    sys.path.insert(0, shared)
-    try:
+    with shared_layer(root):
         from backend_kit.validation import body_schema
 
         bodies: dict[str, dict[str, Any]] = {}
@@ -84,14 +103,17 @@ def load_bodies(spec: Spec, root: Path) -> dict[str, dict[str, Any]]:
             for key, (schema, partial) in module.BODIES.items():
                 bodies[key] = body_schema(schema, partial=partial)
         return bodies
-    finally:
-        sys.path.remove(shared)
 
 
 def write_openapi(spec: Spec, out: Path, root: Path = ROOT) -> None:
     from template_gen.openapi import CONTRACT, document
 
-    text = json.dumps(document(spec, load_bodies(spec, root)), indent=2, sort_keys=True) + "\n"
+    text = (
+        json.dumps(
+            document(spec, load_bodies(spec, root), load_parameters(root)), indent=2, sort_keys=True
+        )
+        + "\n"
+    )
     changed = write_if_changed(out, text)
     print(f"  openapi {'written' if changed else 'unchanged'}: {out.parent.name}/{out.name}")
     for key in sorted(r.key for f in spec.functions for r in f.routes if r.key not in CONTRACT):

@@ -107,10 +107,10 @@ def test_a_body_is_required_exactly_where_the_handlers_refuse_none() -> None:
     """OpenAPI's requestBody.required defaults to false, which would tell a client that a
     PATCH without a body is fine; validate() answers it 400."""
     from template_gen.openapi import document
-    from template_gen.render import load_bodies
+    from template_gen.render import load_bodies, load_parameters
     from template_gen.spec import SPEC
 
-    paths = document(SPEC, load_bodies(SPEC, ROOT))["paths"]
+    paths = document(SPEC, load_bodies(SPEC, ROOT), load_parameters(ROOT))["paths"]
     for key, (schema, partial) in BODIES.items():
         with pytest.raises(ApiError):
             validate(None, schema, partial=partial)
