@@ -82,16 +82,14 @@ def load_parameters(root: Path) -> dict[str, dict[str, Any]]:
         return parameter_schemas()
 
 
-def load_bodies(spec: Spec, root: Path) -> dict[str, dict[str, Any]]:
-    """Each route's request body schema, from the fields module its function declares: the
-    same field rules the handler validates with, imported as Lambda would (the shared layer
-    on the path), without the handler itself."""
+def load_fields(spec: Spec, root: Path) -> dict[str, tuple[Any, bool]]:
+    """Each route's request body, `(backend_kit.validation.Schema, partial)`, from the fields
+    module its function declares: the same field rules the handler validates with, imported
+    as Lambda would (the shared layer on the path), without the handler itself."""
     from importlib.util import module_from_spec, spec_from_file_location
 
+    fields: dict[str, tuple[Any, bool]] = {}
     with shared_layer(root):
-        from backend_kit.validation import body_schema
-
-        bodies: dict[str, dict[str, Any]] = {}
         for function in spec.functions:
             if not function.fields:
                 continue
@@ -100,9 +98,19 @@ def load_bodies(spec: Spec, root: Path) -> dict[str, dict[str, Any]]:
             assert module_spec and module_spec.loader
             module = module_from_spec(module_spec)
             module_spec.loader.exec_module(module)
-            for key, (schema, partial) in module.BODIES.items():
-                bodies[key] = body_schema(schema, partial=partial)
-        return bodies
+            fields.update(module.BODIES)
+    return fields
+
+
+def load_bodies(spec: Spec, root: Path) -> dict[str, dict[str, Any]]:
+    """Each route's request body as JSON Schema, from its fields (load_fields)."""
+    with shared_layer(root):
+        from backend_kit.validation import body_schema
+
+    return {
+        key: body_schema(schema, partial=partial)
+        for key, (schema, partial) in load_fields(spec, root).items()
+    }
 
 
 def write_openapi(spec: Spec, out: Path, root: Path = ROOT) -> None:
