@@ -16,7 +16,6 @@ from typing import Any
 
 from template_gen.model import Spec
 from template_gen.outputs import write_if_changed
-from template_gen.validate import check_sources, validate_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,13 +26,25 @@ def source_paths(spec: Spec, root: Path, folder: Path) -> dict[str, str]:
     return {item.name: os.path.relpath(root / item.source, folder) for item in spec.buildables}
 
 
-def render_inputs(spec: Spec, artifacts: Mapping[str, str], build_version: str) -> str:
-    """Everything the template is a function of: the spec, the artifacts, the renderer's own
-    source and the libraries that serialise it."""
+def document_sources(spec: Spec, root: Path) -> list[Path]:
+    """What openapi.json is made from besides the spec and template_gen: each function's
+    fields module and the shared layer it imports. The build's artifacts change with them,
+    the source folders `python -m template_gen render` passes do not."""
+    fields = [root / f.source / f"{f.fields}.py" for f in spec.functions if f.fields]
+    return fields + sorted((root / "layers" / "shared" / "python").rglob("*.py"))
+
+
+def render_inputs(
+    spec: Spec, artifacts: Mapping[str, str], build_version: str, root: Path = ROOT
+) -> str:
+    """Everything the template and openapi.json are a function of: the spec, the artifacts,
+    the renderer's own source, the document's sources and the libraries that serialise it."""
     described = json.dumps([repr(spec), dict(artifacts), build_version], sort_keys=True)
     digest = hashlib.sha256(described.encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in document_sources(spec, root):
+        digest.update(os.path.relpath(path, root).encode() + b"\0" + path.read_bytes())
     for package in ("troposphere", "cfn-flip", "PyYAML"):
         digest.update(f"{package}=={version(package)}".encode())
     return digest.hexdigest()
@@ -43,17 +54,18 @@ def render(
     spec: Spec, artifacts: Mapping[str, str], build_version: str, out: Path, root: Path = ROOT
 ) -> None:
     """The template at `out`, its CodeUri/ContentUri from `artifacts` (name -> path relative
-    to `out`'s folder), and openapi.json beside it. The template is rendered only when
-    something it depends on changed: YAML serialisation is the slowest step of a no-op build,
-    and a stamp beside the template records what it was rendered from."""
-    validate_spec(spec)
-    check_sources(spec, root)
+    to `out`'s folder), and openapi.json beside it, for a spec the caller has validated
+    (validate_spec, check_sources). Both are written only when something they depend on
+    changed: YAML serialisation is the slowest step of a no-op build, and a stamp beside the
+    template records what they were rendered from."""
     stamp = out.with_name(f".{out.name}.inputs")
-    inputs = render_inputs(spec, artifacts, build_version)
-    write_openapi(spec, out.with_name("openapi.json"), root)
-    if out.is_file() and stamp.is_file() and stamp.read_text() == inputs:
+    openapi = out.with_name("openapi.json")
+    inputs = render_inputs(spec, artifacts, build_version, root)
+    if out.is_file() and openapi.is_file() and stamp.is_file() and stamp.read_text() == inputs:
         print(f"  template cached: {out.parent.name}/{out.name}")
+        print(f"  openapi cached: {openapi.parent.name}/{openapi.name}")
         return
+    write_openapi(spec, openapi, root)
     # Imported here: a no-op build never imports troposphere.
     from template_gen.template import render_yaml
 
