@@ -18,7 +18,7 @@ from template_gen.model import UNBUILT
 from template_gen.outputs import write_if_changed
 from template_gen.render import render, source_paths
 from template_gen.spec import SPEC
-from template_gen.validate import SpecError
+from template_gen.validate import SpecError, check_sources, validate_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -27,6 +27,8 @@ BUILD = ROOT / "build"
 def render_sources(out: Path) -> None:
     """The template against the source folders, as `sam build` and `sam local invoke -e`
     expect; build.py renders it against the built zips."""
+    validate_spec(SPEC)
+    check_sources(SPEC, ROOT)
     render(SPEC, source_paths(SPEC, ROOT, out.parent), UNBUILT, out)
 
 

@@ -113,27 +113,29 @@ def relation_statement(spec: Spec, names: Names, relation: Relation) -> Statemen
 def key_statements(spec: Spec, names: Names, function: Function) -> list[Statement]:
     """Key use through each service, pinned by the encryption context to exactly the
     tables, buckets and parameters the function relates to."""
-    tables: set[str] = set()
+    # Each action of grants.KEY_ACTIONS -> the tables (buckets) whose relations need it.
+    tables: dict[str, set[str]] = {}
     buckets: dict[str, set[str]] = {}
     statements: list[Statement] = []
     for relation in function.relations:
         resource = spec.resource(relation.target)
         if isinstance(resource, Table):
-            tables.add(resource.name)
+            action = KEY_ACTIONS[(Table, relation.access)]
+            tables.setdefault(action, set()).add(resource.name)
         elif isinstance(resource, Bucket):
             action = KEY_ACTIONS[(Bucket, relation.access)]
             buckets.setdefault(action, set()).add(resource.name)
-    if tables:
+    for action, table_names in sorted(tables.items()):
         statements.append(
             Statement(
-                "DecryptTablesViaDynamodb",
-                ("kms:Decrypt",),
+                logical_id(action.split(":")[1], "tables via dynamodb"),
+                (action,),
                 (GetAtt(STACK_KEY, "Arn"),),
                 {
                     "StringEquals": {
                         "kms:ViaService": via("dynamodb"),
                         "kms:EncryptionContext:aws:dynamodb:tableName": [
-                            names.table(name).sub() for name in sorted(tables)
+                            names.table(name).sub() for name in sorted(table_names)
                         ],
                     }
                 },
@@ -162,10 +164,11 @@ def key_statements(spec: Spec, names: Names, function: Function) -> list[Stateme
     for relation in function.relations:
         resource = spec.resource(relation.target)
         if isinstance(resource, SecureParameter):
+            action = KEY_ACTIONS[(SecureParameter, relation.access)]
             statements.append(
                 Statement(
-                    logical_id("decrypt", resource.name, "via ssm"),
-                    ("kms:Decrypt",),
+                    logical_id(action.split(":")[1], resource.name, "via ssm"),
+                    (action,),
                     (Sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"),),
                     {
                         "StringEquals": {

@@ -98,8 +98,8 @@ class Relation:
     only: tuple[str, ...] = ()
 
 
-def reads(target: str, prefix: str = "", only: tuple[str, ...] = ()) -> Relation:
-    return Relation(target, Access.READ, prefix, only=only)
+def reads(target: str, prefix: str = "") -> Relation:
+    return Relation(target, Access.READ, prefix)
 
 
 def queries(target: str, index: str = "") -> Relation:

@@ -1,9 +1,10 @@
-"""`document(spec, bodies)`: the API's OpenAPI 3.1 description, as a pure function.
+"""`document(spec, bodies, schemas)`: the API's OpenAPI 3.1 description, as a pure function.
 
 Routes come from the spec, request bodies from the handlers' own field rules (each rule
-states its JSON Schema), and what each route answers from the contract below, which
-docs/api.md states in words. The errors API Gateway returns itself (the JWT authorizer's
-401, throttling, the payload quota, integration failures) keep its own shape,
+states its JSON Schema), headers and query parameters from the handlers' own patterns
+(backend_kit.validation.parameter_schemas), and what each route answers from the contract
+below, which docs/api.md states in words. The errors API Gateway returns itself (the JWT
+authorizer's 401, throttling, the payload quota, integration failures) keep its own shape,
 `{"message": ...}`.
 """
 
@@ -232,31 +233,34 @@ CONTRACT: dict[str, dict[str, Any]] = {
 }
 
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+# Its schema is the handlers' own pattern (document's `schemas`).
 IF_MATCH = {
     "name": "If-Match",
     "in": "header",
     "required": True,
     "description": 'The version from the ETag, `"3"`; compared strongly, so `W/"3"` never matches',
-    # backend_kit.http.IF_MATCH, the handlers' own reading of it
-    "schema": {"type": "string", "pattern": '^(?:(?:W/)?"[0-9]{1,18}"|[0-9]{1,18})(?![\\s\\S])'},
 }
-PAGE = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-    {"name": "cursor", "in": "query", "description": "next_cursor of the page before",
-     "schema": {"type": "string"}},
-]  # fmt: skip
-PARAMETERS: dict[str, list[dict[str, Any]]] = {
-    "GET /users": PAGE,
-    "GET /items": PAGE,
-    "POST /items": [
-        {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "description": "Retries with the same key and body return the first result",
-            "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"},
-        }
-    ],
-}
+
+
+def route_parameters(schemas: Mapping[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The query and header parameters of each route key besides its id and If-Match."""
+    page = [
+        {"name": "limit", "in": "query", "schema": schemas["limit"]},
+        {"name": "cursor", "in": "query", "description": "next_cursor of the page before",
+         "schema": {"type": "string"}},
+    ]  # fmt: skip
+    return {
+        "GET /users": page,
+        "GET /items": page,
+        "POST /items": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "description": "Retries with the same key and body return the first result",
+                "schema": schemas["Idempotency-Key"],
+            }
+        ],
+    }
 
 
 def operation_id(route: Route) -> str:
@@ -285,16 +289,20 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def operation(spec: Spec, route: Route, bodies: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+def operation(
+    route: Route,
+    bodies: Mapping[str, dict[str, Any]],
+    schemas: Mapping[str, dict[str, Any]],
+) -> dict[str, Any]:
     key = route.key
     own = CONTRACT.get(key, UNDESCRIBED)
     responses = {**own, **EVERY_ROUTE, **(AUTHORIZED if route.authorized else {})}
     if key in LINKS:
         success = next(status for status in responses if status.startswith("2"))
         responses[success] = {**responses[success], "links": LINKS[key]}
-    parameters = ([ID] if "{id}" in route.path else []) + PARAMETERS.get(key, [])
+    parameters = ([ID] if "{id}" in route.path else []) + route_parameters(schemas).get(key, [])
     if route.method in ("PATCH", "DELETE") and "{id}" in route.path:
-        parameters.append(IF_MATCH)
+        parameters.append({**IF_MATCH, "schema": schemas["If-Match"]})
     described: dict[str, Any] = {
         "operationId": operation_id(route),
         "tags": [route.path.strip("/").split("/")[0]],
@@ -312,12 +320,17 @@ def operation(spec: Spec, route: Route, bodies: Mapping[str, dict[str, Any]]) ->
     return described
 
 
-def document(spec: Spec, bodies: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
-    """`bodies` maps a route key to the JSON Schema of its request body."""
+def document(
+    spec: Spec, bodies: Mapping[str, dict[str, Any]], schemas: Mapping[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """`bodies` maps a route key to the JSON Schema of its request body; `schemas` names the
+    JSON Schema of each header and query parameter (backend_kit.validation)."""
     paths: dict[str, dict[str, Any]] = {}
     for function in spec.functions:
         for route in function.routes:
-            paths.setdefault(route.path, {})[route.method.lower()] = operation(spec, route, bodies)
+            paths.setdefault(route.path, {})[route.method.lower()] = operation(
+                route, bodies, schemas
+            )
     return {
         "openapi": "3.1.0",
         "info": {

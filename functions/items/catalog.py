@@ -42,7 +42,7 @@ class Catalog:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if not _own_write(error, lambda stored: stored == record):
+            if _own_write(error, lambda stored: stored == record) is None:
                 raise
         return view(record)
 
@@ -101,12 +101,10 @@ class Catalog:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            stored = _returned(error)
-            if stored is not None and _own_write(
-                error, lambda record: _applied(record, expected + 1, stamp, changes)
-            ):
-                return view(from_item(stored))
-            raise self._condition_error(error) from None
+            own = _own_write(error, lambda stored: _applied(stored, expected + 1, stamp, changes))
+            if own is None:
+                raise self._condition_error(error) from None
+            return view(own)
         return view(from_item(result["Attributes"]))
 
     def delete(self, owner: str, item_id: str, expected: int) -> None:
@@ -123,7 +121,7 @@ class Catalog:
             )
         except ClientError as error:
             # Gone after a retry: the first attempt deleted it, and its answer was lost.
-            if not (_condition_failed(error) and _retried(error) and "Item" not in error.response):
+            if not (_failed_on_retry(error) and "Item" not in error.response):
                 raise self._condition_error(error) from None
 
     @staticmethod
@@ -136,11 +134,10 @@ class Catalog:
         )
 
 
-def _condition_failed(error: ClientError) -> bool:
-    return error_code(error) == "ConditionalCheckFailedException"
-
-
-def _retried(error: ClientError) -> bool:
+def _failed_on_retry(error: ClientError) -> bool:
+    """A condition that failed on botocore's retry: the first attempt may have succeeded."""
+    if error_code(error) != "ConditionalCheckFailedException":
+        return False
     return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
 
 
@@ -150,18 +147,17 @@ def _returned(error: ClientError) -> dict[str, Any] | None:
     return stored if isinstance(stored, dict) else None
 
 
-def _own_write(error: ClientError, ours: Callable[[dict[str, Any]], bool]) -> bool:
-    """A condition that failed because this request's own first attempt succeeded and its
-    answer was lost, so botocore tried again: the record DynamoDB returns
+def _own_write(error: ClientError, ours: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+    """The stored record, when the condition failed because this request's own first attempt
+    succeeded and its answer was lost, so botocore tried again: the record DynamoDB returns
     (ReturnValuesOnConditionCheckFailure) is exactly what this request wrote. A first attempt
-    that fails lost to someone else, even one who wrote the same fields in the same millisecond."""
+    that fails lost to someone else, even one who wrote the same fields in the same
+    millisecond: None."""
     stored = _returned(error)
-    return (
-        _condition_failed(error)
-        and _retried(error)
-        and stored is not None
-        and ours(from_item(stored))
-    )
+    if not _failed_on_retry(error) or stored is None:
+        return None
+    record = from_item(stored)
+    return record if ours(record) else None
 
 
 def _applied(stored: dict[str, Any], version: int, stamp: str, changes: dict[str, Any]) -> bool:

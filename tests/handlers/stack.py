@@ -18,7 +18,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from offline import atomic_writes
+from offline import atomic_writes, intrinsics
+from offline.intrinsics import Context
 from template_gen.model import Function, Spec
 from template_gen.naming import Names, function_id
 from template_gen.spec import SPEC
@@ -28,12 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
 ENVIRONMENT = "test"
-# What CloudFormation substitutes for the template's parameters and pseudo parameters here.
-PLACEHOLDERS = {
-    "${Environment}": ENVIRONMENT,
-    "${AWS::AccountId}": ACCOUNT,
-    "${AWS::Region}": REGION,
-}
+# What CloudFormation answers for the template's parameters and pseudo parameters here.
+PARAMETERS = {"Environment": ENVIRONMENT, "AWS::AccountId": ACCOUNT, "AWS::Region": REGION}
 # The physical name `Ref` answers for each kind of resource an environment variable names.
 NAME_PROPERTY = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}
 # This stack's AWS and logging settings. They win over the template's: one process runs every
@@ -55,24 +52,30 @@ def resources(spec: Spec = SPEC) -> dict[str, Any]:
     return resources
 
 
+def no_attribute(logical: str, attribute: str) -> Any:
+    raise ValueError(f"the test stack has no {logical}.{attribute}")
+
+
+@functools.cache
+def context(spec: Spec = SPEC) -> Context:
+    """What the stack resolves values against: the parameters above, and the physical name
+    of each table and bucket, which is what `Ref` answers for them."""
+    named = Context(PARAMETERS, {}, {}, no_attribute)
+    physical_ids = {
+        logical: intrinsics.resolve(resource["Properties"][NAME_PROPERTY[resource["Type"]]], named)
+        for logical, resource in resources(spec).items()
+        if resource["Type"] in NAME_PROPERTY
+    }
+    return Context(PARAMETERS, physical_ids, {}, no_attribute)
+
+
 def resolve(value: Any, spec: Spec = SPEC) -> str:
-    """A value of the template as this stack resolves it: a plain string, a `Fn::Sub` of the
-    parameters above, or a `Ref` to a table or bucket (its name)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
-        text: str = value["Fn::Sub"]
-        for placeholder, actual in PLACEHOLDERS.items():
-            text = text.replace(placeholder, actual)
-        if "${" in text:
-            raise ValueError(f"the test stack has no value for a variable of {value['Fn::Sub']!r}")
-        return text
-    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
-        resource = resources(spec)[value["Ref"]]
-        if resource["Type"] not in NAME_PROPERTY:
-            raise ValueError(f"the test stack cannot name {value['Ref']} ({resource['Type']})")
-        return resolve(resource["Properties"][NAME_PROPERTY[resource["Type"]]], spec)
-    raise ValueError(f"the test stack cannot resolve {value!r}")
+    """A value of the template, a string, as this stack resolves it (offline/intrinsics.py):
+    a `Ref` or `Fn::Sub` of the parameters above and of the tables' and buckets' names."""
+    resolved = intrinsics.resolve(value, context(spec))
+    if not isinstance(resolved, str):
+        raise ValueError(f"the test stack cannot resolve {value!r} to a string")
+    return resolved
 
 
 def function_environment(function: Function, spec: Spec = SPEC) -> dict[str, str]:

@@ -26,19 +26,17 @@ def imported_after(script: str) -> set[str]:
 
 
 def test_an_unkeyed_create_never_imports_powertools_idempotency() -> None:
+    # The real items handler, in the test stack, so an import anywhere on its path counts.
     modules = imported_after(
         """
-        from types import SimpleNamespace
-        from backend_kit.idempotency import IdempotentCreate
+        from tests.handlers.conftest import LambdaContext
+        from tests.handlers.stack import entry_point, running
+        from tests.http_events import http_event
 
-        create = IdempotentCreate(
-            lambda caller, body: {"caller": caller, **body},
-            key_prefix="test.create",
-            table="unused",
-            dynamodb=None,
-        )
-        app = SimpleNamespace(current_event=SimpleNamespace(headers={}))
-        assert create(app, "alice", {"name": "Lamp"}) == {"caller": "alice", "name": "Lamp"}
+        event = http_event("POST", "/items", body={"name": "Lamp"})
+        with running() as functions:
+            reply = entry_point(functions["items"], "items")(event, LambdaContext())
+        assert reply["statusCode"] == 201, reply
         """
     )
     assert "backend_kit.idempotency" in modules  # the script ran

@@ -3,10 +3,7 @@ document (made from the schemas) and the handlers (which run the rules) cannot d
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -16,24 +13,14 @@ from hypothesis import strategies as st
 
 from backend_kit.errors import ApiError
 from backend_kit.validation import Rule, body_schema, validate
+from template_gen.render import load_fields
+from template_gen.spec import SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def fields(function: str, module: str) -> ModuleType:
-    path = ROOT / "functions" / function / f"{module}.py"
-    spec = importlib.util.spec_from_file_location(module, path)
-    assert spec and spec.loader
-    loaded = importlib.util.module_from_spec(spec)
-    sys.modules[module] = loaded
-    spec.loader.exec_module(loaded)
-    return loaded
-
-
-BODIES = {
-    **fields("items", "item_fields").BODIES,
-    **fields("users", "profile_fields").BODIES,
-}
+# Every route's body fields, as the OpenAPI document loads them.
+BODIES = load_fields(SPEC, ROOT)
 RULES = {
     f"{route} {name}": field.rule
     for route, (schema, _) in BODIES.items()
@@ -107,10 +94,9 @@ def test_a_body_is_required_exactly_where_the_handlers_refuse_none() -> None:
     """OpenAPI's requestBody.required defaults to false, which would tell a client that a
     PATCH without a body is fine; validate() answers it 400."""
     from template_gen.openapi import document
-    from template_gen.render import load_bodies
-    from template_gen.spec import SPEC
+    from template_gen.render import load_bodies, load_parameters
 
-    paths = document(SPEC, load_bodies(SPEC, ROOT))["paths"]
+    paths = document(SPEC, load_bodies(SPEC, ROOT), load_parameters(ROOT))["paths"]
     for key, (schema, partial) in BODIES.items():
         with pytest.raises(ApiError):
             validate(None, schema, partial=partial)

@@ -13,7 +13,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from template_gen.model import Function, Route
 from template_gen.openapi import CONTRACT, UNDESCRIBED, document
-from template_gen.render import load_bodies
+from template_gen.render import load_bodies, load_parameters
 from template_gen.spec import SPEC
 from tests.conftest import of_type
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def openapi() -> dict[str, Any]:
-    return document(SPEC, load_bodies(SPEC, ROOT))
+    return document(SPEC, load_bodies(SPEC, ROOT), load_parameters(ROOT))
 
 
 def operations(doc: dict[str, Any]) -> set[str]:
@@ -86,7 +86,7 @@ def test_a_route_outside_the_contract_is_listed_as_not_described_yet() -> None:
     routes, with what every route may answer, and says the rest is not described."""
     added = Function(name="added", source="functions/added", routes=(Route("GET", "/added"),))
     spec = replace(SPEC, functions=(*SPEC.functions, added))
-    doc = document(spec, load_bodies(SPEC, ROOT))
+    doc = document(spec, load_bodies(SPEC, ROOT), load_parameters(ROOT))
     validate(doc)
     responses = doc["paths"]["/added"]["get"]["responses"]
     assert responses["default"] == UNDESCRIBED["default"]

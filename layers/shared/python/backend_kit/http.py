@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,11 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from backend_kit import errors
 from backend_kit.aws import RETRY_AFTER_S, is_unavailable
 from backend_kit.cursors import Cursors
-from backend_kit.validation import Schema, validate
+from backend_kit.validation import IF_MATCH, MAX_PAGE, Schema, validate
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PAGE = 20
-MAX_PAGE = 100
 MAX_SUBJECT = 128
 JSON = "application/json"
 
@@ -142,8 +140,6 @@ def json_body(app: APIGatewayHttpResolver, schema: Schema, *, partial: bool = Fa
     return validate(body, schema, partial=partial)
 
 
-# An entity tag of a version (`"3"`, RFC 9110 8.8.3), or the bare number.
-IF_MATCH = re.compile(r'(W/)?"([0-9]{1,18})"|([0-9]{1,18})')
 # What a weak tag asks for: versions start at 1, so the write's condition fails as a stale
 # version would (412), and a missing record is still 404, as it is without If-Match.
 NO_VERSION = -1
@@ -156,11 +152,11 @@ def expected_version(app: APIGatewayHttpResolver) -> int:
     value = header(app, "if-match")
     if value is None:
         raise errors.precondition_required()
-    found = IF_MATCH.fullmatch(value.strip())
-    if found is None:
+    tag = value.strip()
+    if IF_MATCH.fullmatch(tag) is None:
         raise errors.invalid({"If-Match": 'must be the resource\'s version, e.g. "3"'})
-    weak, quoted, bare = found.groups()
-    return NO_VERSION if weak else int(quoted or bare)
+    # `W/"3"`, `"3"` or `3`: the pattern allows nothing else around the number.
+    return NO_VERSION if tag.startswith("W/") else int(tag.strip('"'))
 
 
 def page_limit(app: APIGatewayHttpResolver) -> int:

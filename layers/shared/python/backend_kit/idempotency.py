@@ -6,19 +6,18 @@ requests, never need it."""
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backend_kit import errors, http
 from backend_kit.aws import RETRY_AFTER_S
+from backend_kit.validation import IDEMPOTENCY_KEY
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 HEADER = "idempotency-key"
-KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 EXPIRES_AFTER_S = 24 * 3600
 
 # create(caller, body) -> the created record, as the response states it.
@@ -44,7 +43,7 @@ class IdempotentCreate:
         key = http.header(app, HEADER)
         if key is None:
             return self.create(caller, body)
-        if not KEY.match(key):
+        if not IDEMPOTENCY_KEY.match(key):
             raise errors.invalid({"Idempotency-Key": "must be 1 to 128 printable ASCII characters"})
         return self._once(app, caller, key, body)
 

@@ -45,6 +45,23 @@ def whole(pattern: re.Pattern[str]) -> str:
     return pattern.pattern.removesuffix("$") + END
 
 
+# The headers and query parameters the handlers read (backend_kit.http, .idempotency), here
+# so that build/openapi.json states them from the same rules (parameter_schemas).
+# An entity tag of a version (`"3"`, RFC 9110 8.8.3), or the bare number.
+IF_MATCH = re.compile(r'^(?:(?:W/)?"[0-9]{1,18}"|[0-9]{1,18})$')
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+MAX_PAGE = 100
+
+
+def parameter_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each header and query parameter above, by the name it is sent as."""
+    return {
+        "If-Match": {"type": "string", "pattern": whole(IF_MATCH)},
+        "Idempotency-Key": {"type": "string", "pattern": whole(IDEMPOTENCY_KEY)},
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+    }
+
+
 def _has_control(value: str, allowed: frozenset[str] = frozenset()) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
 
