@@ -484,6 +484,35 @@ def _complete_lambda_function() -> None:
     LayerVersion.physical_resource_id = property(lambda self: self.arn)
 
 
+def _lambda_permission_named() -> None:
+    """An AWS::Lambda::Permission is one statement of its function's policy, identified by
+    the function and the statement's Id, which CloudFormation names from the stack and the
+    logical id (the registry schema's primaryIdentifier is FunctionName and Id; Id is
+    read-only: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-permission.html#aws-resource-lambda-permission-return-values).
+    moto adds the statement under a random Sid and gives the resource no physical id, so
+    DescribeStackResources listed it without a PhysicalResourceId."""
+    from moto.awslambda import models
+
+    Permission: Any = models.Permission
+
+    def make(original: Any) -> Callable[..., Any]:  # bound to the model: called as cls's
+        def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
+            # `name` is the physical name moto's CloudFormation made: stack-LogicalId-SUFFIX.
+            properties = {**cloudformation_json["Properties"], "StatementId": name}
+            permission = original.__func__(
+                cls, name, {**cloudformation_json, "Properties": properties}, *args, **kw
+            )
+            permission.statement_id = name
+            return permission
+
+        return create
+
+    wrap(Permission, "create_from_cloudformation_json", make)
+    Permission.physical_resource_id = property(lambda self: self.statement_id)
+    Permission.has_cfn_attr = classmethod(lambda cls, name: name == "Id")
+    Permission.get_cfn_attribute = lambda self, name: self.statement_id
+
+
 def _log_group_arn_as_cloudformation_gives_it() -> None:
     """Fn::GetAtt of an AWS::Logs::LogGroup's Arn ends in `:*` in AWS, which is what lets a
     policy on it cover the group's streams
@@ -599,6 +628,7 @@ def register() -> None:
     """Make moto's CloudFormation see the models (its type map is cached on first use)."""
     _complete_lambda_version()
     _complete_lambda_function()
+    _lambda_permission_named()
     _log_group_arn_as_cloudformation_gives_it()
     _bucket_keys_kept()
     _log_group_keeps_its_key()

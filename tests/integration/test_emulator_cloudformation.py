@@ -296,6 +296,41 @@ def test_an_update_publishes_the_new_version_after_the_function_changes(
     assert [v["Version"] for v in versions] == ["$LATEST", "1", "2"]
 
 
+def test_every_resource_has_a_physical_id_and_a_permission_is_its_functions_statement(
+    client: Callable,
+) -> None:
+    """DescribeStackResources names each resource by its physical id; a Lambda permission's is
+    the Id of the statement CloudFormation added to the function's policy
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-permission.html#aws-resource-lambda-permission-return-values)."""
+    cloudformation, stack = client("cloudformation"), unique("permission")
+    body = function_stack("Version", "first", uploaded_code(client("s3")))
+    body["Resources"]["InvokedByApi"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": "Live"},
+            "Principal": "apigateway.amazonaws.com",
+        },
+    }
+    body["Outputs"] = {"PermissionId": {"Value": {"Fn::GetAtt": ["InvokedByApi", "Id"]}}}
+    run_change_set(cloudformation, stack, "CREATE", body)
+    assert status(cloudformation, stack) == "CREATE_COMPLETE"
+    resources = cloudformation.describe_stack_resources(StackName=stack)["StackResources"]
+    unnamed = [r["LogicalResourceId"] for r in resources if not r.get("PhysicalResourceId")]
+    assert unnamed == []
+    (permission,) = [r for r in resources if r["ResourceType"] == "AWS::Lambda::Permission"]
+    statement_id = permission["PhysicalResourceId"]
+    assert statement_id.startswith(f"{stack}-InvokedByApi-")
+    (function,) = [r for r in resources if r["ResourceType"] == "AWS::Lambda::Function"]
+    policy = client("lambda").get_policy(
+        FunctionName=function["PhysicalResourceId"], Qualifier="live"
+    )
+    sids = [s["Sid"] for s in json.loads(policy["Policy"])["Statement"]]
+    assert statement_id in sids
+    outputs = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
+    assert outputs == [{"OutputKey": "PermissionId", "OutputValue": statement_id}]
+
+
 def test_a_removed_resource_is_deleted_unless_retained(client: Callable) -> None:
     cloudformation, dynamodb, stack = client("cloudformation"), client("dynamodb"), unique("drop")
     kept, dropped = unique("kept"), unique("dropped")
