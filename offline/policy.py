@@ -24,9 +24,11 @@ variable, a malformed statement) raises instead of guessing.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
@@ -157,8 +159,21 @@ def _resource_matches(statement: Mapping[str, Any], resource: str) -> bool:
     patterns, negated = _element(statement, "Resource")
     for pattern in patterns:
         _refuse_variables(pattern)
-    listed = any(_like(p, resource) for p in patterns)
+    listed = any(_resource_like(p, resource) for p in patterns)
     return listed != negated
+
+
+def _resource_like(pattern: str, resource: str) -> bool:
+    # Wildcards match "within any ARN segment (the parts separated by colons)": partition,
+    # service, region and account each on its own, so a `*` in the region never reaches into
+    # the account; the resource part, colons and all, is one segment of its own
+    # (arn:aws:logs:...:log-group:name:log-stream:name), and a pattern of fewer segments is
+    # matched whole, its trailing `*` "expand[ing] to match beyond the colon boundaries".
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards
+    wanted, actual = pattern.split(":", 5), resource.split(":", 5)
+    if len(wanted) < 6 or len(actual) < 6:
+        return _like(pattern, resource)
+    return all(map(_like, wanted, actual))
 
 
 def _refuse_variables(value: str) -> None:
@@ -181,6 +196,9 @@ class _Named(Enum):
 
 
 ROOT_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):root")
+# An unsigned request's caller: only a Principal of "*" names it, it has no identity policies
+# and no account (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous).
+ANONYMOUS = "anonymous"
 ACCOUNT_ID = re.compile(r"\d{12}")
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 
@@ -214,6 +232,8 @@ def _aws_entries(value: Any) -> list[str]:
 
 
 def _names_caller(entries: list[str], request: Request) -> _Named:
+    if request.principal == ANONYMOUS:
+        return _Named.CALLER if "*" in entries else _Named.NO
     # Principals match whole: "You cannot use a wildcard to match part of a principal name or
     # ARN". A role ARN covers that role's sessions (passed in as principal_aliases).
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
@@ -232,16 +252,20 @@ def _names_caller(entries: list[str], request: Request) -> _Named:
 
 
 def _exempted(entries: list[str], request: Request) -> bool:
-    """Whether a NotPrincipal list leaves the caller out."""
-    # A session must be named itself, and the account ARN leaves out only the account, not its
-    # users: the page's own examples list the user, role and session next to the account.
-    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-    for entry in entries:
-        if entry in ("*", request.principal):
-            return True
-        if _account_of(entry) == request.account and _is_root(request):
-            return True
-    return False
+    """Whether a NotPrincipal list leaves the caller out: every identity AWS may validate for
+    the caller must be listed. "AWS might validate the account first, then the role, and then
+    the assumed-role user", so the page lists the session, its role and the account to spare
+    a session, and a user with its account; the account alone spares only the root user.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"""
+    if "*" in entries:
+        return True
+    if request.principal == ANONYMOUS:
+        return False
+    account_listed = any(_account_of(entry) == request.account for entry in entries)
+    if _is_root(request):
+        return account_listed
+    chain = {request.principal, *request.principal_aliases}
+    return account_listed and chain <= set(entries)
 
 
 def _principal(statement: Mapping[str, Any], request: Request) -> _Named:
@@ -339,6 +363,60 @@ def _bool(actual: str, wanted: str) -> bool:
     return actual.lower() == wanted.lower()
 
 
+def _date(text: str) -> datetime | None:
+    # "W3C implementation of the ISO 8601 date formats ... or epoch (UNIX) time"
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Date).
+    text = text.strip()
+    if re.fullmatch(r"-?\d+", text):
+        return datetime.fromtimestamp(int(text), UTC)
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _dated(compare: Callable[[datetime, datetime], bool], negated: bool = False) -> Test:
+    # A request value that is not a date matches no Date operator, as with numbers.
+    def test(actual: str, wanted: list[str]) -> bool:
+        moment = _date(actual)
+        if moment is None:
+            return False
+        dates = [_date(w) for w in wanted]
+        if None in dates:
+            raise PolicyError(f"Date condition values must be dates: {wanted!r}")
+        hit = any(compare(moment, w) for w in dates if w is not None)
+        return hit != negated
+
+    return test
+
+
+def _in_network(negated: bool = False) -> Test:
+    # IpAddress: the address is in one of the policy's CIDR ranges, IPv4 or IPv6
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress).
+    def test(actual: str, wanted: list[str]) -> bool:
+        try:
+            address = ipaddress.ip_address(actual.strip())
+        except ValueError:
+            return False
+        try:
+            networks = [ipaddress.ip_network(w.strip(), strict=False) for w in wanted]
+        except ValueError:
+            raise PolicyError(
+                f"IpAddress condition values must be CIDR ranges: {wanted!r}"
+            ) from None
+        hit = any(address.version == n.version and address in n for n in networks)
+        return hit != negated
+
+    return test
+
+
+def _binary_equals(actual: str, wanted: str) -> bool:
+    # BinaryEquals compares base64-encoded binary values
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_BinaryEquals).
+    return actual == wanted
+
+
 # Operator -> (test, negated). Negated operators are true when the key is absent.
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
 OPERATORS: dict[str, tuple[Test, bool]] = {
@@ -360,6 +438,15 @@ OPERATORS: dict[str, tuple[Test, bool]] = {
     "NumericLessThanEquals": (_numeric(lambda a, w: a <= w), False),
     "NumericGreaterThan": (_numeric(lambda a, w: a > w), False),
     "NumericGreaterThanEquals": (_numeric(lambda a, w: a >= w), False),
+    "DateEquals": (_dated(lambda a, w: a == w), False),
+    "DateNotEquals": (_dated(lambda a, w: a == w, negated=True), True),
+    "DateLessThan": (_dated(lambda a, w: a < w), False),
+    "DateLessThanEquals": (_dated(lambda a, w: a <= w), False),
+    "DateGreaterThan": (_dated(lambda a, w: a > w), False),
+    "DateGreaterThanEquals": (_dated(lambda a, w: a >= w), False),
+    "IpAddress": (_in_network(), False),
+    "NotIpAddress": (_in_network(negated=True), True),
+    "BinaryEquals": (_any_of(_binary_equals), False),
 }
 SET_OPERATORS = ("ForAnyValue", "ForAllValues")
 
@@ -386,50 +473,60 @@ def _operator(name: str) -> _Operator:
     return _Operator(name, qualifier or None, base, if_exists)
 
 
-def _null(present: list[str] | None, wanted: list[str]) -> bool:
+@dataclass(frozen=True)
+class _Present:
+    """A key's values in the request, and whether the key is multivalued (a list)."""
+
+    values: list[str]
+    multivalued: bool
+
+
+def _null(present: _Present | None, wanted: list[str]) -> bool:
     # Null true: the key is absent; Null false: it is there with a value.
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null
-    absent = not present
+    absent = present is None
     return any((w.lower() == "true") == absent for w in wanted)
 
 
-def _condition_holds(operator: _Operator, present: list[str] | None, wanted: list[str]) -> bool:
+def _condition_holds(operator: _Operator, present: _Present | None, wanted: list[str]) -> bool:
     if operator.base == "Null":
         return _null(present, wanted)
     test, negated = OPERATORS[operator.base]
     if present is None:
-        # An absent key fails the condition, except with IfExists, a negated operator, or
-        # ForAllValues (true over no values); ForAnyValue over no values is false.
-        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+        # An absent key fails the condition, except with IfExists or a negated operator. A set
+        # operator decides by itself, IfExists or not: ForAllValues holds over no values, and
+        # "if there's no key in the request context ... the condition returns false" for
+        # ForAnyValue.
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-        if operator.if_exists:
-            return True
-        return {"ForAllValues": True, "ForAnyValue": False}.get(operator.qualifier or "", negated)
+        if operator.qualifier:
+            return operator.qualifier == "ForAllValues"
+        return operator.if_exists or negated
     if operator.qualifier == "ForAllValues":
-        return all(test(v, wanted) for v in present)
+        return all(test(v, wanted) for v in present.values)
     if operator.qualifier == "ForAnyValue":
-        return any(test(v, wanted) for v in present)
-    if len(present) != 1:
-        # AWS says multivalued keys require a set operator and does not say what happens
-        # otherwise, so this refuses rather than guesses.
+        return any(test(v, wanted) for v in present.values)
+    if present.multivalued:
+        # "Multivalued context keys ... require a set operator": a single-valued operator,
+        # negated or not, does not match a multivalued key that is present.
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-        raise UnsupportedCondition(
-            f"{operator.name} needs ForAnyValue or ForAllValues for a key with {present!r}"
-        )
-    return test(present[0], wanted)
+        return False
+    return test(present.values[0], wanted)
 
 
-def _request_values(value: str | Sequence[str]) -> list[str]:
-    return [value] if isinstance(value, str) else [str(v) for v in value]
-
-
-def _lowered(context: Mapping[str, str | Sequence[str]]) -> dict[str, list[str]]:
-    # Condition key names are not case-sensitive.
+def _lowered(context: Mapping[str, str | Sequence[str]]) -> dict[str, _Present]:
+    # Condition key names are not case-sensitive; a multivalued key with no values is absent.
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
-    return {key.lower(): _request_values(value) for key, value in context.items()}
+    lowered = {}
+    for key, value in context.items():
+        if isinstance(value, str):
+            lowered[key.lower()] = _Present([value], False)
+        elif value:
+            lowered[key.lower()] = _Present([str(v) for v in value], True)
+    return lowered
 
 
-def _conditions_hold(block: Any, context: dict[str, list[str]]) -> bool:
+def _conditions_hold(block: Any, context: dict[str, _Present]) -> bool:
     # Every operator and every key in the block must hold (AND); values within a key are OR-ed.
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
     if not isinstance(block, Mapping):
@@ -453,7 +550,7 @@ def _conditions_hold(block: Any, context: dict[str, list[str]]) -> bool:
 def _applies(
     statement: Mapping[str, Any],
     request: Request,
-    context: dict[str, list[str]],
+    context: dict[str, _Present],
     resource_policy: bool,
 ) -> _Named:
     if not _action_matches(statement, request.action):
@@ -589,3 +686,23 @@ def authorize(
         return decide(True, "because the account root user has full access", None)
     # 3. Otherwise, an implicit deny.
     return decide(False, _no_allow(IDENTITY, action), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Single rules, for a reader outside this module (the differential test checks each known
+# difference by deciding the one element in question with these)
+
+
+def resource_matches(pattern: str, resource: str) -> bool:
+    """Whether a Resource element's entry names the resource."""
+    return _resource_like(pattern, resource)
+
+
+def condition_holds(block: Mapping[str, Any], context: Mapping[str, str | Sequence[str]]) -> bool:
+    """Whether a Condition block holds for a request context."""
+    return _conditions_hold(block, _lowered(context))
+
+
+def not_principal_spares(entries: list[str], request: Request) -> bool:
+    """Whether a NotPrincipal's AWS entries leave the caller out."""
+    return _exempted(entries, request)

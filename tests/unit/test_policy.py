@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from offline.policy import (
+    ANONYMOUS,
     Decision,
     Effect,
     Match,
@@ -352,6 +353,51 @@ def test_a_deny_naming_the_account_applies_to_its_callers() -> None:
     assert evaluate(policy(statement), request(), resource_policy=True).effect is Effect.DENY
 
 
+def test_not_principal_spares_a_session_only_with_its_role_and_account() -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html:
+    AWS "might validate the account first, then the role, and then the assumed-role user", so
+    a Deny whose NotPrincipal lists the session alone, or with its role only, still denies."""
+    for partial in ([SESSION], [SESSION, ROLE], [SESSION, ROOT], [ROOT]):
+        statement = deny(NotPrincipal={"AWS": partial})
+        assert evaluate(policy(statement), request(), resource_policy=True).effect is Effect.DENY
+    whole = deny(NotPrincipal={"AWS": [SESSION, ROLE, ACCOUNT]})  # the bare id is the account
+    assert evaluate(policy(whole), request(), resource_policy=True).effect is Effect.NONE
+    root = request(principal=ROOT, aliases=())
+    spare_account = policy(deny(NotPrincipal={"AWS": ROOT}))
+    assert evaluate(spare_account, root, resource_policy=True).effect is Effect.NONE
+
+
+def test_an_anonymous_caller_is_named_only_by_everyone() -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous:
+    no identity policies, no account, and only "*" names it."""
+    anonymous = request(principal=ANONYMOUS, aliases=())
+    anonymous = Request(anonymous.action, anonymous.resource, ANONYMOUS, "", {})
+    for named, allowed in [("*", True), ({"AWS": "*"}, True), ({"AWS": ROOT}, False),
+                           ({"AWS": ACCOUNT}, False)]:  # fmt: skip
+        bucket = policy(allow(Principal=named), label="bucket policy")
+        assert authorize(anonymous, [], bucket).allowed is allowed, named
+    everyone_but = policy(deny(NotPrincipal={"AWS": ROOT}), allow(Principal="*"))
+    assert not authorize(anonymous, [], everyone_but).allowed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (f"arn:aws:dynamodb:*:{ACCOUNT}:table/users", True),
+        ("arn:aws:dynamodb:us-*:*:table/users", True),
+        (f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/us*", True),
+        (f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:*users", True),
+        ("arn:aws:dynamodb:us-east-1:*:users", False),  # the resource part is matched whole
+        ("arn:aws:dynamodb:*:table/users", True),  # a segment's last * may expand past colons
+        ("arn:aws:dynamodb:us-east-1:*", True),  # the last segment's * spans the rest
+        ("arn:aws:dynamodb:*", True),  # fewer segments: the trailing * expands past colons
+    ],
+)
+def test_resource_wildcards_keep_to_their_arn_segment(pattern: str, expected: bool) -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards"""
+    assert (effect(allow(resource=pattern), request()) is Effect.ALLOW) is expected
+
+
 def test_not_principal_deny_spares_only_the_listed_session() -> None:
     """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
     (an assumed-role session must be named itself: "Principals must always name a specific
@@ -580,9 +626,6 @@ def test_set_operators_combine_with_negated_operators_per_value() -> None:
 @pytest.mark.parametrize(
     "operator",
     [
-        "DateGreaterThan",
-        "IpAddress",
-        "BinaryEquals",
         "NullIfExists",
         "ForAnyValue:Null",
         "ForEveryValue:StringEquals",
@@ -596,12 +639,73 @@ def test_an_unknown_operator_is_refused_by_name(operator: str) -> None:
         holds({operator: {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, {})
 
 
-def test_a_multivalued_key_without_a_set_operator_is_refused() -> None:
+def test_a_single_valued_operator_never_matches_a_multivalued_key() -> None:
     """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-    ("Multivalued context keys require a condition set operator")."""
-    with pytest.raises(UnsupportedCondition, match="ForAnyValue or ForAllValues"):
-        holds({"StringEquals": {"aws:TagKeys": "team"}}, {"aws:TagKeys": ["team", "stage"]})
-    assert holds({"StringEquals": {"aws:TagKeys": "team"}}, {"aws:TagKeys": ["team"]})
+    ("Multivalued context keys require a condition set operator"): present, a multivalued key
+    matches no single-valued operator, negated or IfExists included, however many values it
+    has; with a set operator it does."""
+    for operator in ("StringEquals", "StringNotEquals", "StringEqualsIfExists"):
+        assert not holds({operator: {"aws:TagKeys": "team"}}, {"aws:TagKeys": ["team"]})
+        assert not holds({operator: {"aws:TagKeys": "x"}}, {"aws:TagKeys": ["team", "stage"]})
+    assert holds({"ForAnyValue:StringEquals": {"aws:TagKeys": "team"}}, {"aws:TagKeys": ["team"]})
+    assert holds({"StringNotEquals": {"aws:TagKeys": "team"}}, {})  # absent: negated holds
+
+
+DATES = {"aws:CurrentTime": "2026-12-05T10:00:00Z", "aws:EpochTime": "1796464800"}
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "expected"),
+    [
+        ("DateEquals", "2026-12-05T10:00:00Z", True),
+        ("DateEquals", "2026-12-05T11:00:00+01:00", True),  # the same moment, another offset
+        ("DateEquals", "1796464800", True),  # epoch seconds
+        ("DateNotEquals", "2026-12-05T10:00:01Z", True),
+        ("DateLessThan", "2026-12-05T10:00:00Z", False),
+        ("DateLessThanEquals", "2026-12-05T10:00:00Z", True),
+        ("DateGreaterThan", "2026-12-05T09:59:59Z", True),
+        ("DateGreaterThanEquals", "2026-12-06T00:00:00Z", False),
+    ],
+)
+def test_date_operators_compare_moments(operator: str, value: str, expected: bool) -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Date
+    (ISO 8601 dates or epoch time, on either side)."""
+    assert holds({operator: {"aws:CurrentTime": value}}, DATES) is expected
+    assert holds({operator: {"aws:EpochTime": value}}, DATES) is expected
+
+
+def test_a_date_operator_on_an_absent_key_or_a_bad_value() -> None:
+    assert not holds({"DateLessThan": {"aws:TokenIssueTime": "2030-01-01T00:00:00Z"}}, DATES)
+    assert holds({"DateNotEquals": {"aws:TokenIssueTime": "2030-01-01T00:00:00Z"}}, DATES)
+    assert not holds({"DateEquals": {"aws:CurrentTime": "2026-12-05T10:00:00Z"}},
+                     {"aws:CurrentTime": "not a date"})  # fmt: skip
+    with pytest.raises(PolicyError, match="must be dates"):
+        holds({"DateEquals": {"aws:CurrentTime": "tomorrow"}}, DATES)
+
+
+@pytest.mark.parametrize(
+    ("operator", "cidrs", "address", "expected"),
+    [
+        ("IpAddress", "203.0.113.0/24", "203.0.113.7", True),
+        ("IpAddress", ["10.0.0.0/8", "203.0.113.7/32"], "203.0.113.7", True),
+        ("IpAddress", "203.0.113.0/24", "203.0.114.7", False),
+        ("IpAddress", "2001:db8::/32", "2001:db8::1", True),
+        ("IpAddress", "0.0.0.0/0", "2001:db8::1", False),  # IPv6 is in no IPv4 range
+        ("NotIpAddress", "203.0.113.0/24", "198.51.100.1", True),
+        ("NotIpAddress", "203.0.113.0/24", "203.0.113.9", False),
+    ],
+)
+def test_ip_address_operators_match_cidr_ranges(
+    operator: str, cidrs: Any, address: str, expected: bool
+) -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress"""
+    assert holds({operator: {"aws:SourceIp": cidrs}}, {"aws:SourceIp": address}) is expected
+
+
+def test_binary_equals_compares_base64_values() -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_BinaryEquals"""
+    assert holds({"BinaryEquals": {"key": "QmluYXJ5VmFsdWU="}}, {"key": "QmluYXJ5VmFsdWU="})
+    assert not holds({"BinaryEquals": {"key": "QmluYXJ5VmFsdWU="}}, {"key": "b3RoZXI="})
 
 
 def test_a_statement_that_does_not_concern_the_request_is_not_checked() -> None:
