@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from offline.emulator_process import EmulatorProcess  # noqa: E402
+from offline.endpoint import CREDENTIALS  # noqa: E402
 from offline.ports import free_ports  # noqa: E402
 from ops.deploy import sam_deploy_command  # noqa: E402
 
@@ -49,8 +50,8 @@ def environment(endpoint: str) -> dict[str, str]:
     return {
         **kept,
         "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from offline.console import say
-from offline.endpoint import Endpoint
+from offline.endpoint import CREDENTIALS, Endpoint
 from offline.fuzz import CONFIG as FUZZ_CONFIG
 from offline.gateway import make_server
 from offline.ports import PortTaken
@@ -55,7 +55,12 @@ def serve(args: argparse.Namespace) -> int:
             f'try         curl -H "Authorization: Bearer $(make -s token USER=alice | tail -n1)"'
             f" {url}/items"
         )
-        say(f"emulator    {emulator}   e.g. aws --endpoint-url {emulator} dynamodb list-tables")
+        key, secret = CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
+        say(f"emulator    {emulator}   administrator key: {key} / {secret}, e.g.")
+        say(
+            f"            AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret} "
+            f"aws --endpoint-url {emulator} dynamodb list-tables"
+        )
         say("Ctrl-C stops everything.")
         try:
             server.serve_forever(poll_interval=0.2)

@@ -11,6 +11,7 @@ import threading
 import time
 
 from offline.console import say
+from offline.endpoint import CREDENTIALS
 
 HOST = "127.0.0.1"
 
@@ -28,10 +29,11 @@ def serve(port: int, enforce: bool = True) -> int:
     )
     from werkzeug.serving import make_server
 
-    from offline import atomic_writes, cloudformation, enforcement
+    from offline import atomic_writes, callers, cloudformation, enforcement
 
     cloudformation.install()
     atomic_writes.install()
+    callers.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     # The translator's feature-toggle and metrics notices are not about the template.
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
@@ -45,10 +47,15 @@ def serve(port: int, enforce: bool = True) -> int:
         " (CloudFormation with the SAM transform and resource import)"
     )
     if enforce:
-        say("  enforcing IAM, key, bucket and POST policies for every role's call")
+        say("  every request's SigV4 signature checked; IAM, key, bucket and POST policies")
+        say("  enforced for every role's call")
     else:
         say("  ENFORCEMENT OFF (--no-enforcement): every call is allowed, as plain moto does")
-    say(f"  point AWS tools at it: AWS_ENDPOINT_URL={url}; Ctrl-C stops it")
+    key, secret = CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
+    say(
+        f"  point AWS tools at it: AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID={key} "
+        f"AWS_SECRET_ACCESS_KEY={secret} (its administrator); Ctrl-C stops it"
+    )
     try:
         while True:
             time.sleep(3600)

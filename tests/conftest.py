@@ -30,7 +30,13 @@ def aws_environment(endpoint: str | None = None, credentials: bool = True) -> di
     if endpoint:
         environment["AWS_ENDPOINT_URL"] = endpoint
     if credentials:
-        environment.update({"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"})
+        # The emulator's administrator key: the emulator verifies every signature.
+        from offline.endpoint import CREDENTIALS
+
+        environment.update({
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        })  # fmt: skip
     return environment
 
 

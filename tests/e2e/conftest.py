@@ -19,19 +19,24 @@ ROOT = Path(__file__).resolve().parents[2]
 ORIGINS = "http://localhost:5173,https://app.example.com"
 
 
-def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
-    """A browser's form upload: the presigned fields, then the file."""
+def multipart(
+    fields: dict[str, str], filename: str, content: bytes, after: dict[str, str] | None = None
+) -> tuple[bytes, str]:
+    """A browser's form upload: the presigned fields, then the file, then `after`."""
     boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
+
+    def field(name: str, value: str) -> bytes:
+        disposition = f'Content-Disposition: form-data; name="{name}"'
+        return f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode()
+
+    parts = [field(k, v) for k, v in fields.items()]
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
         f'filename="{filename}"\r\n\r\n'.encode()
         + content
         + b"\r\n"
     )
+    parts += [field(k, v) for k, v in (after or {}).items()]
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 

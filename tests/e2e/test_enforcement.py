@@ -128,9 +128,20 @@ def grant_upload(stack: ServeProcess, token: str, size: int = 1024) -> dict[str,
 
 
 def post(upload: dict[str, Any], content: bytes, **changes: str | None) -> tuple[int, str]:
+    """POST the presigned form with `changes` to its fields (None drops one)."""
+    return post_form(upload, content, changes)
+
+
+def post_form(
+    upload: dict[str, Any],
+    content: bytes,
+    changes: dict[str, str | None],
+    after: dict[str, str] | None = None,
+) -> tuple[int, str]:
+    """POST the presigned form with `changes`, and `after` sent after the file."""
     fields = {**upload["fields"], **changes}
     body, content_type = multipart(
-        {k: v for k, v in fields.items() if v is not None}, "frame.png", content
+        {k: v for k, v in fields.items() if v is not None}, "frame.png", content, after
     )
     request = urllib.request.Request(
         upload["url"], data=body, method="POST", headers={"content-type": content_type}
@@ -197,6 +208,24 @@ def test_an_upload_that_breaks_its_policy_is_refused(
     status, text = post(upload, content, **changes)
     assert status in (400, 403) and f"<Code>{code}</Code>" in text, text
     assert post(upload, b"x" * 1024)[0] == 204  # the untouched form still works
+
+
+def test_an_upload_reads_no_field_after_the_file(strict: ServeProcess, dora: str) -> None:
+    """The file must be the last field; S3 reads nothing after it
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTForms.html): a policy and
+    signature sent after it are missing, and a key sent after it is not where the object goes."""
+    upload = grant_upload(strict, dora, size=1024)
+    moved = {k: upload["fields"][k] for k in ("policy", "x-amz-signature")}
+    dropped: dict[str, str | None] = {"policy": None, "x-amz-signature": None}
+    status, text = post_form(upload, b"x" * 10, dropped, after=moved)
+    assert status == 400 and "<Code>InvalidArgument</Code>" in text, text
+    assert "must contain a field named 'X-Amz-Signature'" in text
+    elsewhere = f"{upload['key'].rsplit('/', 1)[0]}/elsewhere.png"
+    assert post_form(upload, b"y" * 10, {}, after={"key": elsewhere})[0] == 204
+    s3, bucket = strict.client("s3"), upload["url"].rstrip("/").rsplit("/", 1)[-1]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert upload["key"] in keys
+    assert elsewhere not in keys
 
 
 def test_an_upload_refusal_carries_the_further_elements_s3_gives(

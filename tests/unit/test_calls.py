@@ -22,11 +22,21 @@ class Resources(calls.State):
     def table_key(self, region: str, table: str) -> str | None:
         return KEY if table == "things" else None
 
+    def table_partition_key(self, region: str, table: str) -> str | None:
+        return "owner"
+
     def parameter_key(self, region: str, name: str) -> str | None:
-        return "alias/things-parameters" if name == "/p/secret" else None
+        return "alias/things-parameters" if name in ("/p/secret", "/p/deeper/secret") else None
+
+    def parameters_under(self, region: str, path: str, recursive: bool) -> list[str]:
+        found = ["/p/plain", "/p/secret", "/p/deeper/secret"]
+        return [n for n in found if n.startswith(path) and (recursive or n.count("/") == 2)]
 
     def log_group_key(self, region: str, group: str) -> str | None:
         return KEY if group == "/aws/lambda/fn" else None
+
+    def tags(self, region: str, arn: str) -> dict[str, str]:
+        return {"team": "things"} if arn.endswith("table/things") else {}
 
     def bucket_policy(self, bucket: str) -> Policy | None:
         return Policy("bucket policy", {"Statement": []})
@@ -34,11 +44,17 @@ class Resources(calls.State):
     def bucket_key(self, bucket: str) -> tuple[str | None, bool]:
         return (KEY, bucket == "keyed")
 
+    def object_exists(self, bucket: str, key: str) -> bool:
+        return key != "missing.png"
+
     def object_key(self, bucket: str, key: str) -> str | None:
         return KEY
 
-    def key(self, region: str, key_id: str) -> tuple[str, Policy, list[str]]:
-        return KEY, KEY_POLICY, ["alias/things"]
+    def object_tags(self, bucket: str, key: str) -> dict[str, str]:
+        return {"kind": "photo"}
+
+    def key(self, region: str, key_id: str) -> calls.Key:
+        return calls.Key(KEY, KEY_POLICY, ["alias/things"])
 
 
 def needs(service: str, operation: str, **params: Any) -> list[tuple[str, str]]:
@@ -144,3 +160,119 @@ def test_get_caller_identity_needs_nothing_and_unknown_calls_are_not_guessed() -
         needs("sqs", "SendMessage")
     with pytest.raises(NotModelled):
         needs("s3", "PUT bucket ?policy", Bucket="b")
+
+
+def test_a_secure_string_named_by_its_arn_is_decrypted_as_by_its_name() -> None:
+    """The ARN names the same parameter as the name does
+    (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html),
+    so decrypting it needs the same kms:Decrypt, a version selector or not."""
+    arn = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/p/secret"
+    for name in (arn, f"{arn}:3", "/p/secret:3"):
+        (check,) = key_checks("ssm", "GetParameter", Name=name, WithDecryption=True)
+        assert check.action == "kms:Decrypt"
+        assert check.context["kms:EncryptionContext:PARAMETER_ARN"] == arn
+    assert calls.parameter_name("arn:aws:ssm:r:1:parameter/top") == "top"
+
+
+@pytest.mark.parametrize(
+    ("recursive", "decrypted"), [(False, ["/p/secret"]), (True, ["/p/secret", "/p/deeper/secret"])]
+)
+def test_parameters_by_path_with_decryption_decrypt_each_secure_string_found(
+    recursive: bool, decrypted: list[str]
+) -> None:
+    """Whichever operation retrieves a decrypted value needs kms:Decrypt on its key
+    (https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html)."""
+    found = calls.checks(
+        Call("ssm", "GetParametersByPath", REGION, ACCOUNT,
+             {"Path": "/p", "Recursive": recursive, "WithDecryption": True}),
+        Resources(),
+    )  # fmt: skip
+    assert (found[0].action, found[0].context["ssm:Recursive"]) == (
+        "ssm:GetParametersByPath",
+        str(recursive).lower(),
+    )
+    contexts = [c.context["kms:EncryptionContext:PARAMETER_ARN"] for c in found[1:]]
+    assert contexts == [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{n}" for n in decrypted]
+    without = Call("ssm", "GetParametersByPath", REGION, ACCOUNT, {"Path": "/p", "Recursive": True})
+    assert [c.action for c in calls.checks(without, Resources())] == ["ssm:GetParametersByPath"]
+
+
+def s3_call(operation: str, key: str = "a.png", **headers: str) -> list[calls.Check]:
+    params = {"Bucket": "plain", "Key": key, "Headers": headers, "Query": {}}
+    return calls.checks(Call("s3", operation, REGION, ACCOUNT, params), Resources())
+
+
+def test_an_upload_with_an_acl_or_tags_needs_those_permissions_too() -> None:
+    """API_PutObject.html, "Permissions": s3:PutObjectAcl for an ACL, s3:PutObjectTagging for
+    tags, beside s3:PutObject."""
+    assert [c.action for c in s3_call("PutObject")] == ["s3:PutObject", "kms:GenerateDataKey"]
+    acl = s3_call("PutObject", **{"x-amz-acl": "public-read"})
+    assert [c.action for c in acl][:2] == ["s3:PutObject", "s3:PutObjectAcl"]
+    assert acl[1].context["s3:x-amz-acl"] == "public-read"
+    tagged = s3_call("PutObject", **{"x-amz-tagging": "a=1&b=2"})
+    assert [c.action for c in tagged][:2] == ["s3:PutObject", "s3:PutObjectTagging"]
+    assert tagged[1].context["s3:RequestObjectTagKeys"] == ["a", "b"]
+    assert tagged[1].context["s3:RequestObjectTag/a"] == "1"
+
+
+def test_a_missing_key_is_answered_by_whether_the_caller_may_list_the_bucket() -> None:
+    """API_GetObject.html: 404 with s3:ListBucket, 403 without; no key use for no object."""
+    assert [(c.action, c.resource) for c in s3_call("GetObject", "missing.png")] == [
+        ("s3:GetObject", "arn:aws:s3:::plain/missing.png"),
+        ("s3:ListBucket", "arn:aws:s3:::plain"),
+    ]
+    assert [c.action for c in s3_call("HeadObject", "missing.png")][-1] == "s3:ListBucket"
+    present = s3_call("GetObject", "a.png")
+    assert [c.action for c in present] == ["s3:GetObject", "kms:Decrypt"]
+    assert present[0].context["s3:ExistingObjectTag/kind"] == "photo"
+
+
+def test_dynamodb_keys_come_from_the_request() -> None:
+    """specifying-conditions.html and transaction-apis-iam.html: the partition key values,
+    ReturnValues as sent, and the transaction enclosing each item."""
+    (put, _) = calls.checks(
+        Call("dynamodb", "PutItem", REGION, ACCOUNT, {
+            "TableName": "things", "Item": {"owner": {"S": "alice"}, "id": {"S": "1"}},
+            "ReturnValues": "ALL_OLD",
+        }),
+        Resources(),
+    )  # fmt: skip
+    assert put.context["dynamodb:LeadingKeys"] == ["alice"]
+    assert put.context["dynamodb:ReturnValues"] == "ALL_OLD"
+    assert put.context["aws:ResourceTag/team"] == "things"
+    assert "dynamodb:EnclosingOperation" not in put.context
+    query = calls.checks(
+        Call("dynamodb", "Query", REGION, ACCOUNT, {
+            "TableName": "plain", "KeyConditionExpression": "#o = :o AND begins_with(id, :p)",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {":o": {"S": "bob"}, ":p": {"S": "x"}},
+        }),
+        Resources(),
+    )  # fmt: skip
+    assert query[0].context["dynamodb:LeadingKeys"] == ["bob"]
+    items = calls.checks(
+        Call("dynamodb", "TransactWriteItems", REGION, ACCOUNT, {"TransactItems": [
+            {"Put": {"TableName": "plain", "Item": {"owner": {"S": "carol"}}}},
+        ]}),
+        Resources(),
+    )  # fmt: skip
+    assert items[0].context["dynamodb:EnclosingOperation"] == "TransactWriteItems"
+
+
+def test_kms_keys_describe_the_key_and_its_use() -> None:
+    """conditions-kms.html: the encryption context keys, the algorithm of a cryptographic
+    operation only, and the alias a request named the key by."""
+    (direct,) = calls.checks(
+        Call("kms", "Encrypt", REGION, ACCOUNT,
+             {"KeyId": "alias/things", "EncryptionContext": {"b": "2", "a": "1"}}),
+        Resources(),
+    )  # fmt: skip
+    assert direct.context["kms:EncryptionContextKeys"] == ["a", "b"]
+    assert direct.context["kms:EncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    assert direct.context["kms:RequestAlias"] == "alias/things"
+    assert "kms:ViaService" not in direct.context
+    (described,) = calls.checks(
+        Call("kms", "DescribeKey", REGION, ACCOUNT, {"KeyId": KEY}), Resources()
+    )
+    assert "kms:EncryptionAlgorithm" not in described.context
+    assert "kms:RequestAlias" not in described.context

@@ -185,3 +185,32 @@ def test_no_wildcard_actions_and_star_resources_only_for_xray(
                     assert "*" not in action, (name, action)
                 if "*" in statement["Resource"]:
                     assert all(a.startswith("xray:") for a in statement["Action"]), name
+
+
+def _actions(node: Any) -> list[str]:
+    """Every Action and NotAction entry of every policy document in a template."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name in ("Action", "NotAction") and isinstance(value, str | list):
+                found += [value] if isinstance(value, str) else [str(v) for v in value]
+            else:
+                found += _actions(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _actions(value)
+    return found
+
+
+def test_every_action_the_template_names_is_one_the_reference_lists(
+    expanded: dict[str, Any],
+) -> None:
+    """Roles, key and bucket policies, trust policies: an action the Service Authorization
+    Reference does not list (a typo, a renamed action) would be granted to nothing."""
+    from offline import iam_reference
+
+    actions = sorted(set(_actions(expanded["Resources"])))
+    assert len(actions) > 20
+    unknown = [a for a in actions if a != "*" and not iam_reference.matching(a)]
+    assert unknown == []
+    assert iam_reference.matching("dynamodb:GetItems") == []  # the check can fail

@@ -1,0 +1,126 @@
+"""Who holds an access key the emulator is sent: the emulator's administrator, or a session of
+a role issued by the emulator's STS (the function sandboxes get one each, as Lambda does).
+Any other key is unknown, and its request is refused as AWS refuses an unknown key.
+
+The administrator is the one long-term key pair of the emulator's account (`endpoint.
+CREDENTIALS`): the deploy tooling, SAM CLI and the tests' own checks sign with it, and it is
+allowed every call, like an account administrator. A session is a role's temporary
+credentials: its secret, its session token and its expiry are the ones STS issued, and its
+permissions are the role's policies.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from offline.endpoint import ACCOUNT, CREDENTIALS
+from offline.patching import wrap
+from offline.policy import Policy
+from offline.request_context import Requester
+
+ADMINISTRATOR = "the emulator's administrator"
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+
+
+@dataclass(frozen=True)
+class Caller:
+    arn: str
+    aliases: tuple[str, ...]  # the role a session belongs to, which a Principal may name
+    role: str | None  # None for the emulator's administrator identity
+    policies: tuple[Policy, ...]
+    requester: Requester  # the caller as the global condition keys describe it
+    secret: str
+    session_token: str | None = None  # the token a session's requests must carry
+    expires: datetime | None = None
+    session_policy: str | None = None  # a policy passed to AssumeRole, which narrows a session
+
+    @property
+    def administrator(self) -> bool:
+        return self.role is None
+
+
+def administrator() -> Caller:
+    requester = Requester(ROOT, ACCOUNT, "Account", ROOT, ACCOUNT)
+    secret = CREDENTIALS["aws_secret_access_key"]
+    return Caller(ADMINISTRATOR, (), None, (), requester, secret)
+
+
+def caller_of(access_key: str) -> Caller | None:
+    """The caller an access key belongs to; None for a key the emulator never issued."""
+    if access_key == CREDENTIALS["aws_access_key_id"]:
+        return administrator()
+    session = _session(access_key)
+    return _session_caller(session) if session is not None else None
+
+
+def _session_caller(session: Any) -> Caller:
+    from moto.iam.models import iam_backends
+
+    role_name = session.role_arn.split("/")[-1]
+    role = iam_backends[ACCOUNT]["aws"].get_role(role_name)
+    policies = tuple(
+        Policy(f"role {role_name} / {name}", _document(document))
+        for name, document in sorted(role.policies.items())
+    ) + tuple(
+        # A managed policy applies through its default version
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
+        Policy(f"role {role_name} / {arn}", _document(version.document))
+        for arn, managed in sorted(role.managed_policies.items())
+        for version in managed.versions
+        if version.is_default
+    )
+    arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session.session_name}"
+    # aws:userid of a role session is "role-id:caller-specified-role-name"
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable).
+    requester = Requester(
+        arn, ACCOUNT, "AssumedRole", session.role_arn, f"{role.id}:{session.session_name}",
+        {str(t["Key"]): str(t["Value"]) for t in role.tags or []},
+        getattr(session, "issued_at", None),
+    )  # fmt: skip
+    return Caller(
+        arn, (session.role_arn,), role_name, policies, requester,
+        str(session.secret_access_key), str(session.session_token),
+        session.expiration.replace(tzinfo=UTC), session.policy or None,
+    )  # fmt: skip
+
+
+def _session(access_key: str) -> Any:
+    """The role session (moto's STS assumed role) an access key was issued to, if any."""
+    from moto.sts.models import sts_backends
+
+    for session in sts_backends[ACCOUNT]["aws"].assumed_roles:
+        if session.access_key_id == access_key:
+            return session
+    return None
+
+
+def secret_of(access_key: str) -> str | None:
+    """The secret of a key the emulator issued or knows; None for any other."""
+    caller = caller_of(access_key)
+    return caller.secret if caller else None
+
+
+def _document(document: str) -> dict[str, Any]:
+    # Inline policies are kept as text (stack_resources._role_policies_as_text), as managed
+    # policy versions are.
+    return dict(json.loads(unquote(document) if document.startswith("%7B") else document))
+
+
+def install() -> None:
+    """Sessions remember when STS issued them, for aws:TokenIssueTime
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime);
+    moto keeps only the expiry."""
+    from moto.sts.models import AssumedRole
+
+    def make(original: Any) -> Any:
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            self.issued_at = datetime.now(UTC).replace(microsecond=0)
+
+        return init
+
+    wrap(AssumedRole, "__init__", make)

@@ -1,0 +1,190 @@
+"""The resources' keys, policies, tags and contents as the enforcement's rules need them
+(offline/calls.py's State), read from the emulator's own moto backends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from offline.calls import Key, NotModelled, State, parameter_name
+from offline.endpoint import ACCOUNT
+from offline.policy import Policy
+
+
+def _pairs(tags: Any) -> dict[str, str]:
+    """Tags as a dict, from any of moto's shapes: a list of {Key, Value} (KMS: {TagKey,
+    TagValue}), or a dict."""
+    if isinstance(tags, Mapping):
+        tags = tags.get("Tags", tags)
+    if isinstance(tags, list):
+        return {str(t.get("Key", t.get("TagKey"))): str(t.get("Value", t.get("TagValue")))
+                for t in tags}  # fmt: skip
+    return {str(k): str(v) for k, v in (tags or {}).items()}
+
+
+class MotoState(State):
+    def _table(self, region: str, table: str) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        try:
+            return dynamodb_backends[ACCOUNT][region].get_table(table)
+        except Exception:
+            return None  # a missing table: DynamoDB answers ResourceNotFound itself
+
+    def table_key(self, region: str, table: str) -> str | None:
+        found = self._table(region, table)
+        sse = found.sse_specification if found else None
+        # The API's spelling, which a stack's tables get too (stack_resources).
+        if sse and sse.get("Enabled") and sse.get("SSEType") == "KMS":
+            return str(sse.get("KMSMasterKeyId") or "alias/aws/dynamodb")
+        return None
+
+    def table_partition_key(self, region: str, table: str) -> str | None:
+        found = self._table(region, table)
+        return str(found.hash_key_attr) if found else None
+
+    def parameter_key(self, region: str, name: str) -> str | None:
+        from moto.ssm.models import ssm_backends
+
+        parameter = ssm_backends[ACCOUNT][region].get_parameter(name)
+        if parameter is None or parameter.parameter_type != "SecureString":
+            return None
+        return parameter.keyid or "alias/aws/ssm"
+
+    def parameters_under(self, region: str, path: str, recursive: bool) -> list[str]:
+        from moto.ssm.models import ssm_backends
+
+        backend, names, token = ssm_backends[ACCOUNT][region], [], None
+        while True:
+            found, token = backend.get_parameters_by_path(
+                path, recursive, next_token=token, max_results=10
+            )
+            names += [parameter.name for parameter in found]
+            if not token:
+                return names
+
+    def log_group_key(self, region: str, group: str) -> str | None:
+        from moto.logs.models import logs_backends
+
+        found = logs_backends[ACCOUNT][region].groups.get(group)
+        return found.kms_key_id if found else None
+
+    def tags(self, region: str, arn: str) -> Mapping[str, str]:
+        service, resource = arn.split(":")[2], arn.split(":", 5)[5]
+        try:
+            if service == "dynamodb":
+                from moto.dynamodb.models import dynamodb_backends
+
+                return _pairs(dynamodb_backends[ACCOUNT][region].list_tags_of_resource(arn))
+            if service == "ssm":
+                from moto.ssm.models import ssm_backends
+
+                backend = ssm_backends[ACCOUNT][region]
+                return _pairs(backend.list_tags_for_resource("Parameter", parameter_name(arn)))
+            if service == "logs":
+                from moto.logs.models import logs_backends
+
+                group = resource.split(":")[1]
+                return _pairs(logs_backends[ACCOUNT][region].list_tags_log_group(group))
+        except Exception:
+            return {}  # a resource that does not exist has no tags; its service answers
+        return {}
+
+    def _bucket(self, bucket: str) -> Any:
+        from moto.s3.models import s3_backends
+
+        try:
+            return s3_backends[ACCOUNT]["aws"].get_bucket(bucket)
+        except Exception:
+            return None
+
+    def _object(self, bucket: str, key: str) -> Any:
+        found = self._bucket(bucket)
+        return found.keys.get(key) if found else None
+
+    def bucket_policy(self, bucket: str) -> Policy | None:
+        found = self._bucket(bucket)
+        if found is None or not found.policy:
+            return None
+        text = found.policy.decode() if isinstance(found.policy, bytes) else found.policy
+        return Policy(f"bucket policy of {bucket}", json.loads(text))
+
+    def bucket_key(self, bucket: str) -> tuple[str | None, bool]:
+        found = self._bucket(bucket)
+        rules = ((found.encryption or {}).get("Rule") if found else None) or []
+        for rule in rules if isinstance(rules, list) else [rules]:
+            default = rule.get("ApplyServerSideEncryptionByDefault", {})
+            if default.get("SSEAlgorithm") == "aws:kms":
+                enabled = str(rule.get("BucketKeyEnabled", "false")).lower() == "true"
+                return default.get("KMSMasterKeyID") or "alias/aws/s3", enabled
+        return None, False
+
+    def object_exists(self, bucket: str, key: str) -> bool:
+        return self._object(bucket, key) is not None
+
+    def object_key(self, bucket: str, key: str) -> str | None:
+        stored = self._object(bucket, key)
+        if stored is None or stored.encryption != "aws:kms":
+            return None
+        return stored.kms_key_id or "alias/aws/s3"
+
+    def object_tags(self, bucket: str, key: str) -> Mapping[str, str]:
+        from moto.s3.models import s3_backends
+
+        stored = self._object(bucket, key)
+        if stored is None:
+            return {}
+        return _pairs(s3_backends[ACCOUNT]["aws"].get_object_tagging(stored))
+
+    def key(self, region: str, key_id: str) -> Key:
+        from moto.kms.models import kms_backends
+
+        backend = kms_backends[ACCOUNT][region]
+        try:
+            found = backend.describe_key(key_id)
+        except Exception:
+            if key_id.startswith("alias/aws/"):
+                return managed_key(region, key_id)
+            raise NotModelled(f"no KMS key {key_id} in {region}") from None
+        aliases = sorted(found.aliases) if hasattr(found, "aliases") else []
+        managed = [a for a in [key_id, *aliases] if a.startswith("alias/aws/")]
+        if managed:  # moto gives AWS managed keys a policy of its own; AWS's is this one
+            policy = managed_key(region, managed[0]).policy
+        else:
+            document = json.loads(found.policy) if isinstance(found.policy, str) else found.policy
+            policy = Policy(f"key policy of {found.arn}", document)
+        return Key(
+            found.arn, policy, aliases, found.key_spec or "SYMMETRIC_DEFAULT",
+            found.key_usage or "ENCRYPT_DECRYPT", found.origin or "AWS_KMS",
+            bool(found.multi_region), _pairs(backend.list_resource_tags(found.id)),
+        )  # fmt: skip
+
+
+def managed_key(region: str, alias: str) -> Key:
+    """An AWS managed key (`alias/aws/ssm`, `alias/aws/s3`): its policy lets every principal of
+    the account use it through its service, with no IAM grant needed
+    (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key;
+    for Parameter Store, "grants Decrypt permission to all IAM principals in the AWS account",
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/secure-string-parameter-kms-encryption.html)."""
+    service = alias.removeprefix("alias/aws/")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                           "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": ACCOUNT,
+                        "kms:ViaService": f"{service}.{region}.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }  # fmt: skip
+    arn = f"arn:aws:kms:{region}:{ACCOUNT}:key/aws-managed-{service}"
+    return Key(arn, Policy(f"AWS managed key {alias}", document), [alias])
