@@ -27,11 +27,13 @@ EVENT ?= events/users/list.json
 # make fuzz: examples per operation; `make test` runs a bounded 20 with a fixed seed.
 EXAMPLES ?= 200
 SEED ?=
+# make differential: cases against the reference IAM evaluator; `make test` runs 2,000.
+CASES ?= 50000
 FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint typecheck pre-commit test local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme clean
+.PHONY: help install lock build lint typecheck pre-commit test differential local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme clean
 
 help: ## List the targets, each with the variables it reads and their defaults
 	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
@@ -85,7 +87,7 @@ pre-commit: $(STAMP) ## Every pre-commit hook on every file, as `pre-commit inst
 local: build ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); Ctrl-C stops it
 	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev) $(if $(NO_ENFORCEMENT),--no-enforcement,)
 
-emulator: $(STAMP) ## The local AWS emulator alone on 127.0.0.1:$(EMULATOR_PORT), in the foreground
+emulator: $(STAMP) $(NODE_STAMP) ## The local AWS emulator alone on 127.0.0.1:$(EMULATOR_PORT), in the foreground
 	@$(PY) -m offline emulator --port $(EMULATOR_PORT) $(if $(NO_ENFORCEMENT),--no-enforcement,)
 
 token: $(STAMP) ## While make local runs: USER's access token from the local pool, printed last
@@ -128,6 +130,9 @@ test: lint ## Install, build, lint, run every test, then prove least privilege (
 	@rm -rf $(AUDIT)
 	@OFFLINE_AUDIT_DIR=$(CURDIR)/$(AUDIT) $(PY) -m pytest $(PYTEST_ARGS)
 	@$(PY) -m offline.iam_report $(AUDIT) --out build/iam-report.md $(if $(PYTEST_ARGS),--partial,)
+
+differential: $(STAMP) $(NODE_STAMP) ## offline/policy.py against iam-simulate on CASES=50000 generated cases [SEED=..]
+	@DIFFERENTIAL_CASES=$(CASES) $(if $(SEED),DIFFERENTIAL_SEED=$(SEED),) $(PY) -m pytest -q -p no:cacheprovider tests/reference
 
 events: $(STAMP) ## Rewrite events/: the written cases, and an event for every other spec route
 	@$(PY) -m tests.http_events

@@ -13,7 +13,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Below each package, the packages it must never import.
-FORBIDDEN = {"template_gen": ("artifacts",)}
+# No package of the product imports the tests, where the AGPL-3.0 reference evaluator's
+# client lives (tests/reference/).
+FORBIDDEN = {
+    "template_gen": ("artifacts", "tests"),
+    "artifacts": ("tests",),
+    "offline": ("tests",),
+    "ops": ("tests",),
+}
+PRODUCT = ("offline", "template_gen", "artifacts", "ops", "functions", "layers", "build.py")
 DYNAMIC_IMPORTS = {"import_module", "__import__"}
 
 
@@ -92,3 +100,18 @@ def test_every_form_of_import_is_seen(source: str) -> None:
 def test_mentions_and_lookalikes_are_not_imports(source: str) -> None:
     names = set(imported(source, "template_gen.render"))
     assert not any(within(name, "artifacts") for name in names), names
+
+
+def test_the_reference_evaluator_is_a_test_tool_only() -> None:
+    """@cloud-copilot/iam-simulate is AGPL-3.0: only the tests and their Node.js driver
+    (tools/iam_simulate.mjs) may run it; no file of the product names it."""
+    named = [
+        str(path.relative_to(ROOT))
+        for top in PRODUCT
+        for path in ([ROOT / top] if top.endswith(".py") else sorted((ROOT / top).rglob("*")))
+        if path.is_file()
+        and path.suffix in (".py", ".mjs", ".js", ".json", ".toml")
+        and "iam-simulate" in path.read_text(errors="replace")
+    ]
+    assert named == []
+    assert "@cloud-copilot/iam-simulate" in (ROOT / "tools" / "iam_simulate.mjs").read_text()
