@@ -14,6 +14,8 @@ EXPANDED := build/template.expanded.json
 # Every emulator the tests start records its authorization decisions here.
 AUDIT := build/audit
 PYTEST_ARGS ?=
+# make test runs the test files on this many processes (pytest-xdist), each file whole.
+WORKERS ?= 2
 PORT ?= 3000
 EMULATOR_PORT ?= 5000
 ALLOWED_ORIGINS ?= http://localhost:5173
@@ -128,7 +130,7 @@ integration: build ## Integration tests only: the deploy commands against the em
 
 test: lint ## Install, build, lint, run every test, then prove least privilege (build/iam-report.md)
 	@rm -rf $(AUDIT)
-	@OFFLINE_AUDIT_DIR=$(CURDIR)/$(AUDIT) $(PY) -m pytest $(PYTEST_ARGS)
+	@OFFLINE_AUDIT_DIR=$(CURDIR)/$(AUDIT) $(PY) -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 	@$(PY) -m offline.iam_report $(AUDIT) --out build/iam-report.md $(if $(PYTEST_ARGS),--partial,)
 
 differential: $(STAMP) $(NODE_STAMP) ## offline/policy.py against iam-simulate on CASES=50000 generated cases [SEED=..]
