@@ -171,6 +171,18 @@ def _variants(value: str) -> list[str]:
     return found
 
 
+# The operators of each family (reference_policies_elements_condition_operators.html).
+FAMILIES = {
+    "String": ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase",
+               "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike"],
+    "Arn": ["ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"],
+    "Bool": ["Bool"],
+    "Numeric": ["NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+                "NumericGreaterThan", "NumericGreaterThanEquals"],
+    "Date": ["DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals",
+             "DateGreaterThan", "DateGreaterThanEquals"],
+    "Ip": ["IpAddress", "NotIpAddress"],
+}  # fmt: skip
 STRING_KEYS = [
     "aws:RequestedRegion",
     "aws:PrincipalAccount",
@@ -235,66 +247,24 @@ def condition(draw: st.DrawFn, context: dict[str, Any], own: list[str]) -> tuple
         )
         setop = draw(st.sampled_from(["ForAnyValue:", "ForAllValues:", ""]))
         return f"{setop}{base}", key, values
+    base = draw(st.sampled_from(FAMILIES[family]))
     if family == "String":
         keys = [k for k in own if isinstance(context.get(k), str)] + STRING_KEYS
         key = draw(st.sampled_from(keys))
-        base = draw(
-            st.sampled_from(
-                [
-                    "StringEquals",
-                    "StringNotEquals",
-                    "StringEqualsIgnoreCase",
-                    "StringNotEqualsIgnoreCase",
-                    "StringLike",
-                    "StringNotLike",
-                ]
-            )
-        )
         pool = _variants(str(context.get(key, "value")))
     elif family == "Arn":
         key = draw(st.sampled_from(ARN_KEYS))
-        base = draw(st.sampled_from(["ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"]))
         pool = _arn_values(str(context.get(key, ROLE)))
     elif family == "Bool":
-        key, base = draw(st.sampled_from(BOOL_KEYS)), "Bool"
-        pool = [True, False, "true", "false"]
+        key, pool = draw(st.sampled_from(BOOL_KEYS)), [True, False, "true", "false"]
     elif family == "Numeric":
         numeric = [k for k in ("s3:max-keys", "s3:signatureAge") if k in context]
         key = draw(st.sampled_from(numeric or ["s3:max-keys"]))
-        base = draw(
-            st.sampled_from(
-                [
-                    "NumericEquals",
-                    "NumericNotEquals",
-                    "NumericLessThan",
-                    "NumericLessThanEquals",
-                    "NumericGreaterThan",
-                    "NumericGreaterThanEquals",
-                ]
-            )
-        )
         pool = ["0", "99", "100", "101", "1000", 100]
     elif family == "Date":
-        key = draw(st.sampled_from(DATE_KEYS))
-        base = draw(
-            st.sampled_from(
-                [
-                    "DateEquals",
-                    "DateNotEquals",
-                    "DateLessThan",
-                    "DateLessThanEquals",
-                    "DateGreaterThan",
-                    "DateGreaterThanEquals",
-                ]
-            )
-        )
-        pool = DATES
+        key, pool = draw(st.sampled_from(DATE_KEYS)), DATES
     else:
-        key, base, pool = (
-            "aws:SourceIp",
-            draw(st.sampled_from(["IpAddress", "NotIpAddress"])),
-            CIDRS,
-        )
+        key, pool = "aws:SourceIp", CIDRS
     values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique_by=str))
     if_exists = draw(st.booleans()) and family != "Null"
     setop = draw(st.sampled_from(["", "", "", "ForAnyValue:", "ForAllValues:"]))
