@@ -5,6 +5,7 @@ invocations, as a warm Lambda sandbox does; a crashed or timed-out one is replac
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import queue
@@ -13,7 +14,9 @@ import tempfile
 import threading
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +96,16 @@ def configurations(stack: DeployedStack) -> dict[str, FunctionConfig]:
 class SandboxProcess:
     """One sandbox: a spawned process that imported the handler and serves a pipe."""
 
-    def __init__(self, config: FunctionConfig, task: Path, opt: Path, env: dict[str, str]):
+    def __init__(
+        self,
+        config: FunctionConfig,
+        task: Path,
+        opt: Path,
+        env: dict[str, str],
+        expires: datetime | None = None,
+    ):
         self.config = config
+        self.expires = expires  # when the role session in its environment ends
         parent, child = SPAWN.Pipe()
         self.connection = parent
         self.process = SPAWN.Process(
@@ -144,11 +155,33 @@ class SandboxProcess:
         self.connection.close()
 
 
+@dataclass(frozen=True)
+class Session:
+    """A role session's credentials as a sandbox's environment, and when they end."""
+
+    env: dict[str, str]
+    expires: datetime | None = None
+
+
+# A sandbox whose credentials end sooner than this is retired, and a new one starts with a
+# new session: the emulator refuses an expired session, as STS-issued credentials expire.
+RENEW_BEFORE = timedelta(minutes=5)
+
+
 class FunctionSandboxes:
     """A pool of sandboxes for one function, each serving one request at a time."""
 
-    def __init__(self, config: FunctionConfig, root: Path, env: dict[str, str], size: int):
+    def __init__(
+        self,
+        config: FunctionConfig,
+        root: Path,
+        env: dict[str, str],
+        size: int,
+        renew: Callable[[], Session] | None = None,
+    ):
         self.config = config
+        self.renew = renew
+        self.session = renew() if renew else Session({})
         self.task, self.opt = root / "task", root / "opt"
         self.env = {
             **env,
@@ -175,24 +208,43 @@ class FunctionSandboxes:
     def warm(self) -> None:
         self.idle.put(self._grow())
 
+    def _ending(self, expires: datetime | None) -> bool:
+        return expires is not None and expires - datetime.now(UTC) < RENEW_BEFORE
+
+    def _current(self) -> Session:
+        with self.lock:
+            if self.renew and self._ending(self.session.expires):
+                self.session = self.renew()
+            return self.session
+
     def _grow(self) -> SandboxProcess:
+        session = self._current()
         with self.lock:
             self.started += 1
         try:
-            return SandboxProcess(self.config, self.task, self.opt, self.env)
+            env = {**self.env, **session.env}
+            return SandboxProcess(self.config, self.task, self.opt, env, session.expires)
         except Exception:
             with self.lock:
                 self.started -= 1
             raise
 
     def _take(self) -> SandboxProcess:
-        try:
-            return self.idle.get_nowait()
-        except queue.Empty:
-            pass
+        while True:
+            try:
+                sandbox = self.idle.get_nowait()
+            except queue.Empty:
+                with self.lock:
+                    grow = self.started < self.size
+                sandbox = self._grow() if grow else self.idle.get()
+            if not self._ending(sandbox.expires):
+                return sandbox
+            self._retire(sandbox)
+
+    def _retire(self, sandbox: SandboxProcess) -> None:
+        sandbox.kill()
         with self.lock:
-            grow = self.started < self.size
-        return self._grow() if grow else self.idle.get()
+            self.started -= 1
 
     def invoke(self, event: dict[str, Any], timeout_s: float | None = None) -> Any:
         sandbox = self._take()
@@ -214,20 +266,24 @@ class FunctionSandboxes:
                 return
 
 
-def role_session(stack: DeployedStack, config: FunctionConfig) -> dict[str, str]:
+def role_session(stack: DeployedStack, config: FunctionConfig) -> Session:
     """What Lambda gives a sandbox: credentials of the function's execution role, from STS,
     in a session named after the function
     (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html). Every
-    call the handler makes is then authorized as that role."""
+    call the handler makes is then authorized as that role, until the session expires."""
     credentials = stack.client("sts").assume_role(RoleArn=config.role, RoleSessionName=config.name)[
         "Credentials"
     ]
-    return {
-        **stack.endpoint.environment(stack.region),
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
+    expiration = credentials["Expiration"]
+    return Session(
+        {
+            **stack.endpoint.environment(stack.region),
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+        },
+        expiration if expiration.tzinfo else expiration.replace(tzinfo=UTC),
+    )
 
 
 class SandboxPool:
@@ -244,7 +300,11 @@ class SandboxPool:
         return cls(
             {
                 logical: FunctionSandboxes(
-                    config, root / logical, role_session(stack, config), pool_size
+                    config,
+                    root / logical,
+                    {},
+                    pool_size,
+                    renew=functools.partial(role_session, stack, config),
                 )
                 for logical, config in configurations(stack).items()
             },

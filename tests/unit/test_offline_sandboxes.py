@@ -115,3 +115,34 @@ def test_the_pool_finds_a_function_by_its_spec_name_even_with_hyphens(tmp_path: 
     assert pool.find("backend-kit-dev-order-lines").config.logical_id == "OrderLinesFunction"
     with pytest.raises(KeyError):
         pool.find("order")
+
+
+def test_a_sandbox_whose_session_ends_is_replaced_by_one_with_a_new_session(
+    function: FunctionSandboxes, tmp_path: Path
+) -> None:
+    """The emulator refuses an expired session as STS credentials expire, so the pool retires
+    a sandbox whose session ends within RENEW_BEFORE and starts one with a new session."""
+    from datetime import UTC, datetime, timedelta
+
+    from offline.sandbox_pool import RENEW_BEFORE, Session
+
+    issued: list[Session] = []
+
+    def renew() -> Session:
+        # The first session is about to end; every later one lasts an hour.
+        left = RENEW_BEFORE / 2 if not issued else timedelta(hours=1)
+        issued.append(Session({"SESSION": str(len(issued))}, datetime.now(UTC) + left))
+        return issued[-1]
+
+    pool = FunctionSandboxes(function.config, tmp_path / "renewing", {}, size=1, renew=renew)
+    try:
+        first = pool.invoke({})
+        assert len(issued) == 2  # the ending session was renewed before the first sandbox
+        assert pool.invoke({})["calls"] == first["calls"] + 1  # a lasting session: kept warm
+        pool.session = issued[-1] = Session(issued[-1].env, datetime.now(UTC))
+        for sandbox in list(pool.idle.queue):
+            sandbox.expires = datetime.now(UTC)  # its session ends now
+        assert pool.invoke({})["calls"] == 1  # a new sandbox, cold, on a new session
+        assert len(issued) == 3
+    finally:
+        pool.stop()
