@@ -6,7 +6,10 @@ documents it. Fetching policies and turning HTTP calls into requests is somebody
 Rules and where they come from (each is repeated beside the code that implements it):
 - evaluation order, explicit and implicit deny, identity vs resource policies:
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
-- Principal / NotPrincipal:
+- Resource / NotResource, and wildcards within an ARN's colon-separated segments:
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html
+- Principal / NotPrincipal, and the anonymous caller of an unsigned request (ANONYMOUS):
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
 - Condition operators, multiple keys and values, set operators:
@@ -82,8 +85,9 @@ NO_MATCH = Match(Effect.NONE, None, None)
 
 @lru_cache(maxsize=4096)
 def _glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    # `*` is any run of characters (`/` and `:` included), `?` exactly one character.
-    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+    # Actions, StringLike values, an ARN operator's components: `*` is any run of characters
+    # (`/` and `:` included), `?` exactly one character, "anywhere in the string".
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String
     parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
@@ -163,17 +167,26 @@ def _resource_matches(statement: Mapping[str, Any], resource: str) -> bool:
     return listed != negated
 
 
-def _resource_like(pattern: str, resource: str) -> bool:
-    # Wildcards match "within any ARN segment (the parts separated by colons)": partition,
-    # service, region and account each on its own, so a `*` in the region never reaches into
-    # the account; the resource part, colons and all, is one segment of its own
-    # (arn:aws:logs:...:log-group:name:log-stream:name), and a pattern of fewer segments is
-    # matched whole, its trailing `*` "expand[ing] to match beyond the colon boundaries".
+@lru_cache(maxsize=4096)
+def _resource_glob(pattern: str) -> re.Pattern[str]:
+    # Wildcards match "within the individual segments of an ARN (the parts separated by
+    # colons)": `?` is one character of its segment and a `*` inside a segment stays in it,
+    # but "If the * wildcard is the last character of a resource ARN segment, it can expand to
+    # match beyond the colon boundaries" (arn:aws:logs:*, log-group:/aws/lambda/*). The ARN's
+    # colons are its segments' bounds, the resource part's included.
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards
-    wanted, actual = pattern.split(":", 5), resource.split(":", 5)
-    if len(wanted) < 6 or len(actual) < 6:
-        return _like(pattern, resource)
-    return all(map(_like, wanted, actual))
+    parts = []
+    for index, c in enumerate(pattern):
+        if c == "*":
+            last = pattern[index + 1 : index + 2] in ("", ":")
+            parts.append(".*" if last else "[^:]*")
+        else:
+            parts.append("[^:]" if c == "?" else re.escape(c))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _resource_like(pattern: str, resource: str) -> bool:
+    return _resource_glob(pattern).fullmatch(resource) is not None
 
 
 def _refuse_variables(value: str) -> None:
@@ -277,7 +290,11 @@ def _principal(statement: Mapping[str, Any], request: Request) -> _Named:
         )
     if "Principal" in statement:
         return _names_caller(_aws_entries(statement["Principal"]), request)
-    # NotPrincipal applies to everyone it does not list, as a direct grant or deny.
+    # NotPrincipal denies everyone it does not list; "Using it with "Effect":"Allow" is not
+    # supported".
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    if statement.get("Effect") != "Deny":
+        raise PolicyError("NotPrincipal must be used with Effect Deny")
     exempt = _exempted(_aws_entries(statement["NotPrincipal"]), request)
     return _Named.NO if exempt else _Named.CALLER
 
@@ -553,13 +570,15 @@ def _applies(
     context: dict[str, _Present],
     resource_policy: bool,
 ) -> _Named:
-    if not _action_matches(statement, request.action):
+    # Identity policies have no Principal: they are about the identity they are attached to.
+    # A resource policy's principal is read first, so that a malformed one is refused whatever
+    # the request.
+    named = _principal(statement, request) if resource_policy else _Named.CALLER
+    if not _action_matches(statement, request.action) or named is _Named.NO:
         return _Named.NO
     if not _resource_matches(statement, request.resource):
         return _Named.NO
-    # Identity policies have no Principal: they are about the identity they are attached to.
-    named = _principal(statement, request) if resource_policy else _Named.CALLER
-    if named is _Named.NO or not _conditions_hold(statement.get("Condition", {}), context):
+    if not _conditions_hold(statement.get("Condition", {}), context):
         return _Named.NO
     return named
 
@@ -595,6 +614,12 @@ class Decision:
     request: Request
     reason: str
     by: Match | None
+
+    @property
+    def explicitly_denied(self) -> bool:
+        """Refused by a Deny statement, as opposed to for want of an Allow (implicitly)."""
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html#AccessPolicyLanguage_Interplay
+        return not self.allowed and self.by is not None and self.by.effect is Effect.DENY
 
     def message(self) -> str:
         """AWS's AccessDenied sentence, for a refusal."""
@@ -640,6 +665,11 @@ def authorize(
     naming the account so that an identity policy's allow counts.
     """
     action = request.action
+    if request.principal == ANONYMOUS and identity:
+        # An unsigned request has no identity, so no identity policies: only the resource
+        # policy can allow it.
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous
+        raise PolicyError("an anonymous caller has no identity policies")
     identity_matches = [evaluate(p, request, resource_policy=False) for p in identity]
     resource_match = evaluate(resource, request, resource_policy=True) if resource else NO_MATCH
 

@@ -387,7 +387,7 @@ def test_an_anonymous_caller_is_named_only_by_everyone() -> None:
         ("arn:aws:dynamodb:us-*:*:table/users", True),
         (f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/us*", True),
         (f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:*users", True),
-        ("arn:aws:dynamodb:us-east-1:*:users", False),  # the resource part is matched whole
+        ("arn:aws:dynamodb:us-east-1:*:users", False),  # users follows a slash there, not a colon
         ("arn:aws:dynamodb:*:table/users", True),  # a segment's last * may expand past colons
         ("arn:aws:dynamodb:us-east-1:*", True),  # the last segment's * spans the rest
         ("arn:aws:dynamodb:*", True),  # fewer segments: the trailing * expands past colons
@@ -396,6 +396,69 @@ def test_an_anonymous_caller_is_named_only_by_everyone() -> None:
 def test_resource_wildcards_keep_to_their_arn_segment(pattern: str, expected: bool) -> None:
     """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards"""
     assert (effect(allow(resource=pattern), request()) is Effect.ALLOW) is expected
+
+
+LOG_STREAM = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn:log-stream:2026/12/05/x"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        # a * inside a segment stays in it: here it would have to cross two colons
+        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/*/x", False),
+        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/*/fn:log-stream:2026/*/x", True),
+        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:*/fn:log-stream:*", True),
+        # a segment's last * may cross colons: here the region's takes in the account too
+        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/*", True),
+        ("arn:aws:logs:*:log-group:/aws/lambda/fn:log-stream:*", True),
+        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:*:log-stream:2026/12/05/x", True),
+        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/f*", True),
+        # ? is one character of its segment, never a colon
+        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn?log-stream:*", False),
+        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/f?:log-stream:*", True),
+    ],
+)
+def test_a_wildcard_keeps_to_its_segment_unless_it_ends_it(pattern: str, expected: bool) -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards
+    (wildcards "within the individual segments of an ARN (the parts separated by colons)";
+    only a segment's last `*` "can expand to match beyond the colon boundaries"): the resource
+    part has colon-separated segments of its own, as a log stream's ARN does."""
+    writes = request("logs:PutLogEvents", LOG_STREAM)
+    assert (effect(allow("logs:PutLogEvents", pattern), writes) is Effect.ALLOW) is expected
+
+
+def test_not_principal_with_allow_is_refused() -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    ("NotPrincipal must be used with "Effect":"Deny". Using it with "Effect":"Allow" is not
+    supported"): refused, whether or not the statement concerns the request."""
+    for action in ("dynamodb:GetItem", "s3:GetObject"):
+        statement = allow(action, NotPrincipal={"AWS": f"arn:aws:iam::{ACCOUNT}:user/other"})
+        with pytest.raises(PolicyError, match="NotPrincipal"):
+            evaluate(policy(statement), request(), resource_policy=True)
+    spare_other = deny(NotPrincipal={"AWS": f"arn:aws:iam::{ACCOUNT}:user/other"})
+    assert evaluate(policy(spare_other), request(), resource_policy=True).effect is Effect.DENY
+
+
+def test_an_anonymous_caller_has_no_identity_policies() -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous
+    (an unsigned request is anonymous: no identity, so nothing but a resource policy can
+    allow it), and it is never the account's root user."""
+    anonymous = Request("s3:GetObject", f"{BUCKET}/a", ANONYMOUS, ACCOUNT, {})
+    with pytest.raises(PolicyError, match="anonymous"):
+        authorize(anonymous, [policy(allow("s3:*", "*"))])
+    assert not authorize(anonymous, []).allowed  # not the root user, even with an account
+    named_account = policy(allow("s3:*", "*", Principal={"AWS": ACCOUNT}), label="bucket")
+    assert not authorize(anonymous, [], named_account).allowed
+
+
+def test_a_decision_tells_an_explicit_deny_from_an_implicit_one() -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html#AccessPolicyLanguage_Interplay
+    (an explicit deny overrides; without any allow the request is implicitly denied)."""
+    denied = authorize(request(), [policy(allow(), deny())])
+    assert denied.explicitly_denied and not denied.allowed
+    implicit = authorize(request(), [policy(allow("dynamodb:PutItem"))])
+    assert not implicit.explicitly_denied and not implicit.allowed
+    assert not authorize(request(), [policy(allow())]).explicitly_denied
 
 
 def test_not_principal_deny_spares_only_the_listed_session() -> None:
@@ -613,6 +676,17 @@ def test_for_any_value_needs_one_request_value_listed() -> None:
     assert not holds(condition, {"dynamodb:Attributes": ["UserName", "Message"]})
     assert not holds(condition, {"dynamodb:Attributes": []})
     assert not holds(condition, {})
+
+
+def test_a_set_operator_decides_an_absent_key_with_if_exists_or_without() -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    (ForAllValues "also returns true if there are no context keys in the request"; for
+    ForAnyValue, with no key in the request context "the condition returns false"): the set
+    operator decides, and an IfExists after it changes nothing."""
+    assert not holds({"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "team"}}, {})
+    assert not holds({"ForAnyValue:StringNotEqualsIfExists": {"aws:TagKeys": "team"}}, {})
+    assert holds({"ForAllValues:StringEqualsIfExists": {"aws:TagKeys": "team"}}, {})
+    assert holds({"ForAllValues:StringNotEquals": {"aws:TagKeys": "team"}}, {})
 
 
 def test_set_operators_combine_with_negated_operators_per_value() -> None:
