@@ -76,7 +76,17 @@ class Action:
 
     def carries(self, key: str, arn: str) -> bool:
         """Whether `key` (a concrete name: aws:ResourceTag/team) is one of `keys(arn)`."""
-        return any(_key_pattern(k).fullmatch(key) for k in self.keys(arn))
+        kind = self.resource_type(arn)
+        return _carried(self.name, kind.name if kind else "", key)
+
+
+@lru_cache(maxsize=8192)
+def _carried(action_name: str, kind_name: str, key: str) -> bool:
+    # Every request asks about the same few keys of the same few actions: decided once each.
+    entry = action(action_name)
+    kinds = [t for t in entry.resource_types if t.name == kind_name]
+    keys = entry.condition_keys + (kinds[0].condition_keys if kinds else ())
+    return any(_key_pattern(k).fullmatch(key) for k in keys)
 
 
 def _more_specific(child: ResourceType, parent: ResourceType) -> bool:

@@ -583,10 +583,17 @@ def _applies(
     return named
 
 
-def evaluate(policy: Policy, request: Request, *, resource_policy: bool) -> Match:
+def evaluate(
+    policy: Policy,
+    request: Request,
+    *,
+    resource_policy: bool,
+    lowered: dict[str, _Present] | None = None,
+) -> Match:
     """The effect of one policy document on the request: its first applicable Deny, else its
-    Allow (one naming the caller preferred to one naming only the account), else NONE."""
-    context = _lowered(request.context)
+    Allow (one naming the caller preferred to one naming only the account), else NONE.
+    `lowered` is the request's context as _lowered gives it, when the caller has it already."""
+    context = _lowered(request.context) if lowered is None else lowered
     allow: Match | None = None
     for index, statement in enumerate(_statements(policy.document)):
         effect = _effect(statement)
@@ -670,8 +677,14 @@ def authorize(
         # policy can allow it.
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous
         raise PolicyError("an anonymous caller has no identity policies")
-    identity_matches = [evaluate(p, request, resource_policy=False) for p in identity]
-    resource_match = evaluate(resource, request, resource_policy=True) if resource else NO_MATCH
+    # One reading of the context serves every policy.
+    lowered = _lowered(request.context)
+    identity_matches = [
+        evaluate(p, request, resource_policy=False, lowered=lowered) for p in identity
+    ]
+    resource_match = (
+        evaluate(resource, request, resource_policy=True, lowered=lowered) if resource else NO_MATCH
+    )
 
     def decide(allowed: bool, reason: str, by: Match | None) -> Decision:
         return Decision(allowed, request, reason, by)
