@@ -69,8 +69,7 @@ class Enforcement:
         self.state = MotoState()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        body = _body(environ)
         try:
             answer = self.decide(environ, body)
         except Exception as error:  # never a silent allow: refuse, and say why in the log
@@ -95,20 +94,21 @@ class Enforcement:
         try:
             signature = sigv4.signature_of(environ)
         except sigv4.Malformed as malformed:
-            service = _service_of(environ)
-            return authentication(environ, service, malformed.kind, str(malformed))
+            return authentication(environ, body, _service_of(environ), malformed.failure)
         if signature is None:
             return self.unsigned(environ, body)
         caller = caller_of(signature.access_key)
         if caller is None:
-            return authentication(environ, signature.service, "unknown-key")
+            unknown = sigv4.Failure(sigv4.UNKNOWN_KEY)
+            return authentication(environ, body, signature.service, unknown)
         now = datetime.now(UTC)
         failure = sigv4.verify(environ, body, signature, caller.secret, caller.session_token, now)
         if failure is not None:
             log.warning("refused a signature of %s: %s", caller.arn, failure.kind)
-            return authentication(environ, signature.service, failure.kind, failure.detail)
+            return authentication(environ, body, signature.service, failure)
         if caller.expires is not None and now >= caller.expires:
-            return authentication(environ, signature.service, "expired-token")
+            expired = sigv4.Failure(sigv4.EXPIRED_TOKEN)
+            return authentication(environ, body, signature.service, expired)
         call = call_parser.parse(environ, body, signature.service, signature.region, ACCOUNT)
         if caller.administrator:  # the administrator identity: allowed, and recorded
             self.audit.record(
@@ -127,12 +127,12 @@ class Enforcement:
         if target.startswith("AWSCognitoIdentityProviderService."):
             if target.rsplit(".", 1)[-1] in COGNITO_PUBLIC:
                 return None
-            return authentication(environ, "cognito-idp", "missing")
+            return authentication(environ, body, "cognito-idp", None)
         if method == "GET" and (path == READINESS or path.endswith(PUBLIC_SUFFIXES)):
             return None
         service = _service_of(environ)
         if service != "s3":
-            return authentication(environ, service, "missing")
+            return authentication(environ, body, service, None)
         if method == "OPTIONS":
             # A browser's CORS preflight is never signed; S3 answers it from the bucket's
             # CORS configuration (https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html).
@@ -242,9 +242,9 @@ class Enforcement:
             return refusal(environ, "s3", "InvalidAccessKeyId", "Unknown key", 403)
         token = {k.lower(): v for k, v in fields.items()}.get("x-amz-security-token")
         if token != caller.session_token:
-            return authentication(environ, "s3", "token")
+            return authentication(environ, body, "s3", sigv4.Failure(sigv4.TOKEN))
         if caller.expires is not None and now >= caller.expires:
-            return authentication(environ, "s3", "expired-token")
+            return authentication(environ, body, "s3", sigv4.Failure(sigv4.EXPIRED_TOKEN))
         if caller.administrator:
             return None
         key = post_policy.object_key(upload)
@@ -255,6 +255,17 @@ class Enforcement:
         ).replace(tzinfo=UTC)
         arrival = _arrival(environ, now, scope.region, Signature("POST", signed_at))
         return self.authorize(environ, caller, call, arrival)
+
+
+def _body(environ: Environ) -> bytes:
+    """The request's body: CONTENT_LENGTH bytes, or, for a chunked request the server has
+    decoded (`wsgi.input_terminated`), all of it."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length > 0:
+        return bytes(environ["wsgi.input"].read(length))
+    if environ.get("wsgi.input_terminated"):
+        return bytes(environ["wsgi.input"].read())
+    return b""
 
 
 def _is_browser_upload(environ: Environ) -> bool:
