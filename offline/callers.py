@@ -57,22 +57,44 @@ def caller_of(access_key: str) -> Caller | None:
     return _session_caller(session) if session is not None else None
 
 
+# A session's caller as last built, with the role's state it was built from: the policies are
+# read again only when the role changed, and their parsed statements kept (offline/policy.py).
+_BUILT: dict[str, tuple[tuple[Any, ...], Caller]] = {}
+
+
 def _session_caller(session: Any) -> Caller:
     from moto.iam.models import iam_backends
 
     role_name = session.role_arn.split("/")[-1]
     role = iam_backends[ACCOUNT]["aws"].get_role(role_name)
-    policies = tuple(
-        Policy(f"role {role_name} / {name}", _document(document))
-        for name, document in sorted(role.policies.items())
-    ) + tuple(
-        # A managed policy applies through its default version
-        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
-        Policy(f"role {role_name} / {arn}", _document(version.document))
-        for arn, managed in sorted(role.managed_policies.items())
-        for version in managed.versions
+    # A managed policy applies through its default version
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
+    managed = tuple(
+        (arn, version.document)
+        for arn, policy in sorted(role.managed_policies.items())
+        for version in policy.versions
         if version.is_default
     )
+    inline = tuple(sorted(role.policies.items()))
+    state = (role.id, inline, managed, repr(role.tags), session.session_token)
+    built = _BUILT.get(session.access_key_id)
+    if built is not None and built[0] == state:
+        return built[1]
+    caller = _built(session, role, role_name, inline, managed)
+    _BUILT[session.access_key_id] = (state, caller)
+    return caller
+
+
+def _built(
+    session: Any,
+    role: Any,
+    role_name: str,
+    inline: tuple[tuple[str, str], ...],
+    managed: tuple[tuple[str, str], ...],
+) -> Caller:
+    policies = tuple(
+        Policy(f"role {role_name} / {name}", _document(document)) for name, document in inline
+    ) + tuple(Policy(f"role {role_name} / {arn}", _document(document)) for arn, document in managed)
     arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session.session_name}"
     # aws:userid of a role session is "role-id:caller-specified-role-name"
     # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable).

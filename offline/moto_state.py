@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from offline.calls import Key, NotModelled, State, parameter_name
@@ -21,6 +22,12 @@ def _pairs(tags: Any) -> dict[str, str]:
         return {str(t.get("Key", t.get("TagKey"))): str(t.get("Value", t.get("TagValue")))
                 for t in tags}  # fmt: skip
     return {str(k): str(v) for k, v in (tags or {}).items()}
+
+
+@lru_cache(maxsize=256)
+def _policy(label: str, text: str) -> Policy:
+    # The same text gives the same Policy, whose statements are parsed once.
+    return Policy(label, json.loads(text))
 
 
 class MotoState(State):
@@ -108,7 +115,7 @@ class MotoState(State):
         if found is None or not found.policy:
             return None
         text = found.policy.decode() if isinstance(found.policy, bytes) else found.policy
-        return Policy(f"bucket policy of {bucket}", json.loads(text))
+        return _policy(f"bucket policy of {bucket}", text)
 
     def bucket_key(self, bucket: str) -> tuple[str | None, bool]:
         found = self._bucket(bucket)
@@ -152,8 +159,8 @@ class MotoState(State):
         if managed:  # moto gives AWS managed keys a policy of its own; AWS's is this one
             policy = managed_key(region, managed[0]).policy
         else:
-            document = json.loads(found.policy) if isinstance(found.policy, str) else found.policy
-            policy = Policy(f"key policy of {found.arn}", document)
+            text = found.policy if isinstance(found.policy, str) else json.dumps(found.policy)
+            policy = _policy(f"key policy of {found.arn}", text)
         return Key(
             found.arn, policy, aliases, found.key_spec or "SYMMETRIC_DEFAULT",
             found.key_usage or "ENCRYPT_DECRYPT", found.origin or "AWS_KMS",

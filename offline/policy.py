@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 
@@ -50,6 +50,14 @@ class UnsupportedCondition(PolicyError):
 class Policy:
     label: str
     document: Mapping[str, Any]
+
+    @cached_property
+    def statements(self) -> tuple[tuple[Mapping[str, Any], _Parsed | None], ...]:
+        """Each statement with its effect, actions and resources read once: a caller that keeps
+        its Policy objects (offline/callers.py does) reads them once, not on every request.
+        None for a statement they cannot be read from, which is read on every evaluation, and
+        refused there as it always was."""
+        return tuple((statement, _parsed(statement)) for statement in _statements(self.document))
 
 
 @dataclass(frozen=True)
@@ -564,6 +572,55 @@ def _conditions_hold(block: Any, context: dict[str, _Present]) -> bool:
 # One policy
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """A statement's effect, and its Action and Resource patterns as compiled globs."""
+
+    effect: Effect
+    actions: tuple[re.Pattern[str], ...]
+    actions_negated: bool
+    resources: tuple[re.Pattern[str], ...]
+    resources_negated: bool
+
+
+def _parsed(statement: Mapping[str, Any]) -> _Parsed | None:
+    try:
+        effect = _effect(statement)
+        actions, actions_negated = _element(statement, "Action")
+        resources, resources_negated = _element(statement, "Resource")
+        for pattern in resources:
+            _refuse_variables(pattern)
+    except PolicyError:
+        return None
+    return _Parsed(
+        effect,
+        tuple(_glob(a, True) for a in actions),
+        actions_negated,
+        tuple(_resource_glob(r) for r in resources),
+        resources_negated,
+    )
+
+
+def _applies_parsed(
+    parsed: _Parsed,
+    statement: Mapping[str, Any],
+    request: Request,
+    context: dict[str, _Present],
+    resource_policy: bool,
+) -> _Named:
+    # The same steps as _applies, in the same order, on the statement's parsed patterns.
+    named = _principal(statement, request) if resource_policy else _Named.CALLER
+    listed = any(a.fullmatch(request.action) for a in parsed.actions)
+    if listed == parsed.actions_negated or named is _Named.NO:
+        return _Named.NO
+    listed = any(r.fullmatch(request.resource) for r in parsed.resources)
+    if listed == parsed.resources_negated:
+        return _Named.NO
+    if not _conditions_hold(statement.get("Condition", {}), context):
+        return _Named.NO
+    return named
+
+
 def _applies(
     statement: Mapping[str, Any],
     request: Request,
@@ -595,9 +652,13 @@ def evaluate(
     `lowered` is the request's context as _lowered gives it, when the caller has it already."""
     context = _lowered(request.context) if lowered is None else lowered
     allow: Match | None = None
-    for index, statement in enumerate(_statements(policy.document)):
-        effect = _effect(statement)
-        named = _applies(statement, request, context, resource_policy)
+    for index, (statement, parsed) in enumerate(policy.statements):
+        if parsed is None:
+            effect = _effect(statement)
+            named = _applies(statement, request, context, resource_policy)
+        else:
+            effect = parsed.effect
+            named = _applies_parsed(parsed, statement, request, context, resource_policy)
         if named is _Named.NO:
             continue
         sid = _sid(statement, index)
