@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from offline.endpoint import ACCOUNT, CREDENTIALS
+from offline.moto_state import backend
 from offline.patching import wrap
 from offline.policy import Policy
 from offline.request_context import Requester
@@ -66,7 +67,7 @@ def _session_caller(session: Any) -> Caller:
     from moto.iam.models import iam_backends
 
     role_name = session.role_arn.split("/")[-1]
-    role = iam_backends[ACCOUNT]["aws"].get_role(role_name)
+    role = backend(iam_backends, "aws").get_role(role_name)
     # A managed policy applies through its default version
     # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
     managed = tuple(
@@ -114,7 +115,7 @@ def _session(access_key: str) -> Any:
     """The role session (moto's STS assumed role) an access key was issued to, if any."""
     from moto.sts.models import sts_backends
 
-    for session in sts_backends[ACCOUNT]["aws"].assumed_roles:
+    for session in backend(sts_backends, "aws").assumed_roles:
         if session.access_key_id == access_key:
             return session
     return None

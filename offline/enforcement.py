@@ -33,7 +33,7 @@ from offline.audit import Audit
 from offline.callers import ADMINISTRATOR, Caller, caller_of, secret_of
 from offline.calls import Call, Check, NotModelled
 from offline.endpoint import ACCOUNT
-from offline.moto_state import MotoState
+from offline.moto_state import MotoState, backend
 from offline.policy import Decision, PolicyError, Request, authorize
 from offline.request_context import ANONYMOUS, Arrival, Requester, Signature
 from offline.service_errors import Answer, authentication, refusal
@@ -295,7 +295,7 @@ def _bucket_region(environ: Environ) -> str:
 
     bucket = str(environ.get("PATH_INFO", "")).strip("/").split("/", 1)[0]
     try:
-        return str(s3_backends[ACCOUNT]["aws"].get_bucket(bucket).region_name)
+        return str(backend(s3_backends, "aws").get_bucket(bucket).region_name)
     except Exception:
         return "us-east-1"
 

@@ -24,6 +24,15 @@ def _pairs(tags: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in (tags or {}).items()}
 
 
+def backend(backends: Any, region: str) -> Any:
+    """moto's backend of the emulator's account in `region`. Indexing moto's BackendDict takes
+    a process-wide lock and scans a list of every service's backends on each access; a backend
+    that exists is read from the dicts directly, and only a missing one is made moto's way."""
+    account = dict.get(backends, ACCOUNT)
+    found = dict.get(account, region) if account is not None else None
+    return found if found is not None else backends[ACCOUNT][region]
+
+
 @lru_cache(maxsize=256)
 def _policy(label: str, text: str) -> Policy:
     # The same text gives the same Policy, whose statements are parsed once.
@@ -35,7 +44,7 @@ class MotoState(State):
         from moto.dynamodb.models import dynamodb_backends
 
         try:
-            return dynamodb_backends[ACCOUNT][region].get_table(table)
+            return backend(dynamodb_backends, region).get_table(table)
         except Exception:
             return None  # a missing table: DynamoDB answers ResourceNotFound itself
 
@@ -54,7 +63,7 @@ class MotoState(State):
     def parameter_key(self, region: str, name: str) -> str | None:
         from moto.ssm.models import ssm_backends
 
-        parameter = ssm_backends[ACCOUNT][region].get_parameter(name)
+        parameter = backend(ssm_backends, region).get_parameter(name)
         if parameter is None or parameter.parameter_type != "SecureString":
             return None
         return parameter.keyid or "alias/aws/ssm"
@@ -62,9 +71,9 @@ class MotoState(State):
     def parameters_under(self, region: str, path: str, recursive: bool) -> list[str]:
         from moto.ssm.models import ssm_backends
 
-        backend, names, token = ssm_backends[ACCOUNT][region], [], None
+        ssm, names, token = backend(ssm_backends, region), [], None
         while True:
-            found, token = backend.get_parameters_by_path(
+            found, token = ssm.get_parameters_by_path(
                 path, recursive, next_token=token, max_results=10
             )
             names += [parameter.name for parameter in found]
@@ -74,7 +83,7 @@ class MotoState(State):
     def log_group_key(self, region: str, group: str) -> str | None:
         from moto.logs.models import logs_backends
 
-        found = logs_backends[ACCOUNT][region].groups.get(group)
+        found = backend(logs_backends, region).groups.get(group)
         return found.kms_key_id if found else None
 
     def tags(self, region: str, arn: str) -> Mapping[str, str]:
@@ -83,17 +92,17 @@ class MotoState(State):
             if service == "dynamodb":
                 from moto.dynamodb.models import dynamodb_backends
 
-                return _pairs(dynamodb_backends[ACCOUNT][region].list_tags_of_resource(arn))
+                return _pairs(backend(dynamodb_backends, region).list_tags_of_resource(arn))
             if service == "ssm":
                 from moto.ssm.models import ssm_backends
 
-                backend = ssm_backends[ACCOUNT][region]
-                return _pairs(backend.list_tags_for_resource("Parameter", parameter_name(arn)))
+                ssm = backend(ssm_backends, region)
+                return _pairs(ssm.list_tags_for_resource("Parameter", parameter_name(arn)))
             if service == "logs":
                 from moto.logs.models import logs_backends
 
                 group = resource.split(":")[1]
-                return _pairs(logs_backends[ACCOUNT][region].list_tags_log_group(group))
+                return _pairs(backend(logs_backends, region).list_tags_log_group(group))
         except Exception:
             return {}  # a resource that does not exist has no tags; its service answers
         return {}
@@ -102,7 +111,7 @@ class MotoState(State):
         from moto.s3.models import s3_backends
 
         try:
-            return s3_backends[ACCOUNT]["aws"].get_bucket(bucket)
+            return backend(s3_backends, "aws").get_bucket(bucket)
         except Exception:
             return None
 
@@ -142,14 +151,14 @@ class MotoState(State):
         stored = self._object(bucket, key)
         if stored is None:
             return {}
-        return _pairs(s3_backends[ACCOUNT]["aws"].get_object_tagging(stored))
+        return _pairs(backend(s3_backends, "aws").get_object_tagging(stored))
 
     def key(self, region: str, key_id: str) -> Key:
         from moto.kms.models import kms_backends
 
-        backend = kms_backends[ACCOUNT][region]
+        kms = backend(kms_backends, region)
         try:
-            found = backend.describe_key(key_id)
+            found = kms.describe_key(key_id)
         except Exception:
             if key_id.startswith("alias/aws/"):
                 return managed_key(region, key_id)
@@ -164,7 +173,7 @@ class MotoState(State):
         return Key(
             found.arn, policy, aliases, found.key_spec or "SYMMETRIC_DEFAULT",
             found.key_usage or "ENCRYPT_DECRYPT", found.origin or "AWS_KMS",
-            bool(found.multi_region), _pairs(backend.list_resource_tags(found.id)),
+            bool(found.multi_region), _pairs(kms.list_resource_tags(found.id)),
         )  # fmt: skip
 
 

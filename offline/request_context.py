@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from offline import iam_reference, policy
 
@@ -70,6 +71,14 @@ class Arrival:
     # every AWS SDK sends them (a plain-HTTP request cannot be shown here).
     secure: bool = True
 
+    @cached_property
+    def iso_time(self) -> str:
+        return self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @cached_property
+    def epoch_time(self) -> str:
+        return str(int(self.time.timestamp()))
+
 
 def _bool(value: bool) -> str:
     return "true" if value else "false"
@@ -81,11 +90,8 @@ Value = Callable[[Requester, Arrival, str], str | list[str] | None]
 # that makes the call with the caller's credentials, or ""). None: absent from the context.
 GLOBAL_KEYS: dict[str, tuple[str, Value]] = {
     # "always included in the request context"
-    "aws:CurrentTime": (
-        "condition-keys-currenttime",
-        lambda r, a, via: a.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    ),
-    "aws:EpochTime": ("condition-keys-epochtime", lambda r, a, via: str(int(a.time.timestamp()))),
+    "aws:CurrentTime": ("condition-keys-currenttime", lambda r, a, via: a.iso_time),
+    "aws:EpochTime": ("condition-keys-epochtime", lambda r, a, via: a.epoch_time),
     "aws:SecureTransport": ("condition-keys-securetransport", lambda r, a, via: _bool(a.secure)),
     "aws:RequestedRegion": ("condition-keys-requestedregion", lambda r, a, via: a.region),
     # "included in the request context, except when the requester uses a VPC endpoint"; when

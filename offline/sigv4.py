@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -136,7 +137,7 @@ class Signature:
     expires: int | None  # X-Amz-Expires of a presigned URL, when it has one
     content_sha256: str | None  # the x-amz-content-sha256 header, if sent
 
-    @property
+    @cached_property
     def signed_at(self) -> datetime:
         return datetime.strptime(self.timestamp, TIMESTAMP).replace(tzinfo=UTC)
 
