@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
+from offline import sigv4
 from offline.calls import Call
 
 Environ = dict[str, Any]
@@ -40,19 +41,10 @@ OBJECT_METHODS = {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject",
                   "DELETE": "DeleteObject"}  # fmt: skip
 
 
-def raw_path(environ: Environ) -> str:
-    """The request path as the client sent it, still percent-encoded."""
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if raw:
-        return urlsplit(raw).path
-    # Without the raw URI, PATH_INFO is the path decoded once, as latin-1 code points (PEP 3333).
-    return str(environ.get("PATH_INFO", "")).encode("latin-1").decode("utf-8", "replace")
-
-
 def _s3(environ: Environ) -> tuple[str, dict[str, Any]]:
     """Object and listing operations from the method and a path-style path (the emulator is
     on an IP address, where SDKs address buckets by path)."""
-    path = unquote(raw_path(environ)).lstrip("/")
+    path = unquote(sigv4.request_target(environ)[0]).lstrip("/")
     bucket, _, key = path.partition("/")
     query = {
         name: values[0]
