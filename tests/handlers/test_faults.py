@@ -59,21 +59,22 @@ def exclusive_faults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @contextmanager
 def failing(service: str, operation: str, status: int, code: str) -> Iterator[list[str]]:
-    """Every `operation` on the shared client answers `status`/`code`; yields the attempts."""
+    """Every `operation` of `service` answers `status`/`code`, whichever client sends it (a
+    handler keeps the client it made at import); yields the attempts."""
     attempts: list[str] = []
+    emulate = BotocoreStubber.__call__
 
-    def answer(request: Any, **_: Any) -> AWSResponse:
+    def answer(self: BotocoreStubber, event_name: str, request: Any, **kw: Any) -> Any:
+        if not event_name.endswith(f".{service}.{operation}"):
+            return emulate(self, event_name, request, **kw)
         request.faulted = True
         attempts.append(operation)
         body = json.dumps({"__type": code, "message": "injected"}).encode()
         return AWSResponse(request.url, status, headers("fault"), _Body(body))
 
-    events = client(service).meta.events
-    events.register_first(f"before-send.{service}.{operation}", answer)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BotocoreStubber, "__call__", answer)
         yield attempts
-    finally:
-        events.unregister(f"before-send.{service}.{operation}", answer)
 
 
 @contextmanager
