@@ -66,6 +66,8 @@ def _s3(environ: Environ) -> tuple[str, dict[str, Any]]:
             return OBJECT_METHODS[method], params
     if not key and method == "GET" and selectors <= LISTING:
         return "ListBucket", params
+    if not key and method == "HEAD" and not selectors:
+        return "HeadBucket", params
     described = "&".join(sorted(selectors))
     return f"{method} {'object' if key else 'bucket'} ?{described}", params
 

@@ -117,6 +117,10 @@ class State:
         """The key any form of key id names (id, ARN, alias name or alias ARN)."""
         raise NotImplementedError
 
+    def stack_arn(self, region: str, name: str) -> str | None:
+        """The stack id (its ARN) of a stack named by name or ARN; None when there is none."""
+        raise NotImplementedError
+
 
 def resource_keys(call: Call, tags: Mapping[str, str]) -> Context:
     """The keys a check carries about its resource: the account that owns it, "always
@@ -539,6 +543,11 @@ def s3(call: Call, state: State) -> list[Check]:
         context: Context = {"aws:ResourceAccount": call.account, "s3:ResourceAccount": call.account}
         context.update({k: query[q] for q, k in LIST_KEYS.items() if q in query})
         return [Check("s3:ListBucket", bucket_arn, context, policy)]
+    if op == "HeadBucket":
+        # HeadBucket is authorized as s3:ListBucket
+        # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html).
+        owner: Context = {"aws:ResourceAccount": call.account, "s3:ResourceAccount": call.account}
+        return [Check("s3:ListBucket", bucket_arn, owner, policy)]
     if op not in ("PutObject", "GetObject", "DeleteObject", "HeadObject"):
         raise NotModelled(f"s3 {op}")
     # HeadObject is authorized as s3:GetObject, and reads no data, so no key use
@@ -585,6 +594,99 @@ def s3(call: Call, state: State) -> list[Check]:
     return checks
 
 
+# --- CloudFormation ------------------------------------------------------------------------
+
+# The operations on one stack, authorized on the stack's ARN
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html);
+# the rest (ListStacks, DescribeStackDriftDetectionStatus, ValidateTemplate) take no resource.
+STACK_OPERATIONS = frozenset({
+    "CreateChangeSet", "DescribeChangeSet", "ExecuteChangeSet", "DeleteChangeSet",
+    "ListChangeSets", "CreateStack", "UpdateStack", "DeleteStack", "DescribeStacks",
+    "DescribeStackEvents", "DescribeStackResource", "DescribeStackResources",
+    "ListStackResources", "GetTemplate", "GetTemplateSummary", "DetectStackDrift",
+    "DetectStackResourceDrift", "DescribeStackResourceDrifts", "ContinueUpdateRollback",
+    "CancelUpdateStack", "RollbackStack", "UpdateTerminationProtection", "GetStackPolicy",
+    "SetStackPolicy", "SignalResource",
+})  # fmt: skip
+# The operations that act with the stack's service role, when one is given: passing it needs
+# iam:PassRole to CloudFormation
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html).
+ROLE_OPERATIONS = frozenset({"CreateChangeSet", "CreateStack", "UpdateStack", "DeleteStack"})
+
+
+def _members(params: Mapping[str, Any], name: str) -> list[str]:
+    """A query-protocol list parameter: Name.member.1, Name.member.2, ..."""
+    found = [(k, v) for k, v in params.items() if k.startswith(f"{name}.member.")]
+    return [str(v) for _, v in sorted(found, key=lambda kv: int(kv[0].split(".")[2]))]
+
+
+def _stack_name(params: Mapping[str, Any]) -> str:
+    name = str(params.get("StackName", ""))
+    change_set = str(params.get("ChangeSetName", ""))
+    if not name and change_set.startswith("arn:"):
+        # A change set's ARN: arn:...:changeSet/<name>/<id>; its stack comes from the state.
+        return ""
+    return name
+
+
+def cloudformation(call: Call, state: State) -> list[Check]:
+    p, op = call.params, call.operation
+    name = _stack_name(p)
+    if op not in STACK_OPERATIONS or (not name and op in ("DescribeStacks", "GetTemplateSummary")):
+        # No stack named: the call is authorized on "*" (DescribeStacks lists every stack).
+        return [Check(f"cloudformation:{op}", "*")]
+    if not name:
+        raise NotModelled(f"cloudformation:{op} without a StackName")
+    stack = name if name.startswith("arn:") else state.stack_arn(call.region, name)
+    # A stack not made yet has no id: its request names the stack and a placeholder id, which
+    # a policy's `stack/<name>/*` covers as it covers the id to come.
+    new = f"arn:aws:cloudformation:{call.region}:{call.account}:stack/{name}/new"
+    resource = stack or new
+    context: Context = {}
+    change_set = str(p.get("ChangeSetName", ""))
+    if change_set:
+        context["cloudformation:ChangeSetName"] = change_set.rsplit("/", 2)[-2] if (
+            change_set.startswith("arn:")) else change_set  # fmt: skip
+    role = str(p.get("RoleARN", ""))
+    if role and op in ROLE_OPERATIONS:
+        context["cloudformation:RoleArn"] = role
+    if "TemplateURL" in p:
+        context["cloudformation:TemplateUrl"] = str(p["TemplateURL"])
+    types = _members(p, "ResourceTypes")
+    if types:
+        context["cloudformation:ResourceTypes"] = types
+    imports = [str(v) for k, v in p.items() if k.startswith("ResourcesToImport.member.")
+               and k.endswith(".ResourceType")]  # fmt: skip
+    if imports:
+        context["cloudformation:ImportResourceTypes"] = sorted(set(imports))
+    tags = {
+        str(p[k]): str(p.get(k.replace(".Key", ".Value"), ""))
+        for k in p
+        if k.startswith("Tags.member.") and k.endswith(".Key")
+    }
+    if tags and op in ("CreateChangeSet", "CreateStack", "UpdateStack"):
+        context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
+        context["aws:TagKeys"] = sorted(tags)
+    checks = [Check(f"cloudformation:{op}", resource, context)]
+    if role and op in ROLE_OPERATIONS:
+        passed: Context = {"iam:PassedToService": "cloudformation.amazonaws.com"}
+        checks.append(Check("iam:PassRole", role, passed, why="the stack's service role is passed"))
+    return checks
+
+
+# --- Cognito user pools --------------------------------------------------------------------
+
+
+def cognito_idp(call: Call, state: State) -> list[Check]:
+    """The administrative user pool calls; a pool's ARN for the calls that name one
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncognitouserpools.html)."""
+    pool = call.params.get("UserPoolId")
+    if not pool:
+        return [Check(f"cognito-idp:{call.operation}", "*")]
+    arn = f"arn:aws:cognito-idp:{call.region}:{call.account}:userpool/{pool}"
+    return [Check(f"cognito-idp:{call.operation}", arn)]
+
+
 # --- STS -----------------------------------------------------------------------------------
 
 
@@ -596,7 +698,10 @@ def sts(call: Call, state: State) -> list[Check]:
     raise NotModelled(f"sts:{call.operation}")
 
 
-SERVICES = {"dynamodb": dynamodb, "ssm": ssm, "logs": logs, "kms": kms, "s3": s3, "sts": sts}
+SERVICES = {
+    "dynamodb": dynamodb, "ssm": ssm, "logs": logs, "kms": kms, "s3": s3, "sts": sts,
+    "cloudformation": cloudformation, "cognito-idp": cognito_idp,
+}  # fmt: skip
 
 
 def checks(call: Call, state: State) -> list[Check]:

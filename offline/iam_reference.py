@@ -55,10 +55,12 @@ class Action:
         """The resource type `arn` is for this action: the most specific pattern it matches,
         as one resource can match a parent's pattern too (a log stream is inside its group);
         None for `*` on an action that names no resource type."""
-        if not self.resource_types:
-            if arn != "*":
-                raise NotInReference(f"{self.name} takes no resource, so only '*', not {arn}")
+        if arn == "*":
+            # A call that names no resource (DescribeStacks of every stack) is authorized on
+            # "*", which only a policy's "*" covers.
             return None
+        if not self.resource_types:
+            raise NotInReference(f"{self.name} takes no resource, so only '*', not {arn}")
         matching = [t for t in self.resource_types if t.matches(arn)]
         specific = [
             t for t in matching if not any(o is not t and _more_specific(o, t) for o in matching)

@@ -40,6 +40,9 @@ def _policy(label: str, text: str) -> Policy:
 
 
 class MotoState(State):
+    def stack_arn(self, region: str, name: str) -> str | None:
+        return _stack_arn(region, name)
+
     def _table(self, region: str, table: str) -> Any:
         from moto.dynamodb.models import dynamodb_backends
 
@@ -175,6 +178,14 @@ class MotoState(State):
             found.key_usage or "ENCRYPT_DECRYPT", found.origin or "AWS_KMS",
             bool(found.multi_region), _pairs(kms.list_resource_tags(found.id)),
         )  # fmt: skip
+
+
+def _stack_arn(region: str, name: str) -> str | None:
+    from moto.cloudformation.models import cloudformation_backends
+
+    stacks = backend(cloudformation_backends, region).stacks.values()
+    live = [s for s in stacks if s.name == name and s.status != "DELETE_COMPLETE"]
+    return str(live[-1].stack_id) if live else None
 
 
 def managed_key(region: str, alias: str) -> Key:

@@ -56,6 +56,11 @@ class Resources(calls.State):
     def key(self, region: str, key_id: str) -> calls.Key:
         return calls.Key(KEY, KEY_POLICY, ["alias/things"])
 
+    def stack_arn(self, region: str, name: str) -> str | None:
+        return (
+            f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{name}/1" if name == "app" else None
+        )
+
 
 def needs(service: str, operation: str, **params: Any) -> list[tuple[str, str]]:
     found = calls.checks(Call(service, operation, REGION, ACCOUNT, params), Resources())
@@ -276,3 +281,48 @@ def test_kms_keys_describe_the_key_and_its_use() -> None:
     )
     assert "kms:EncryptionAlgorithm" not in described.context
     assert "kms:RequestAlias" not in described.context
+
+
+def test_a_change_set_with_a_service_role_needs_to_pass_it_to_cloudformation() -> None:
+    """using-iam-servicerole.html: passing the role needs iam:PassRole, which AWS checks with
+    iam:PassedToService; the call itself is authorized on the stack with its condition keys
+    (list_awscloudformation.html)."""
+    role = f"arn:aws:iam::{ACCOUNT}:role/app-cloudformation"
+    params = {"Action": "CreateChangeSet", "StackName": "app", "ChangeSetName": "cs-1",
+              "RoleARN": role, "TemplateURL": "https://bucket/t.json",
+              "Tags.member.1.Key": "project", "Tags.member.1.Value": "app"}  # fmt: skip
+    create, passing = calls.checks(
+        Call("cloudformation", "CreateChangeSet", REGION, ACCOUNT, params), Resources()
+    )
+    assert create.action == "cloudformation:CreateChangeSet"
+    assert create.resource == f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/app/1"
+    assert create.context["cloudformation:RoleArn"] == role
+    assert create.context["cloudformation:ChangeSetName"] == "cs-1"
+    assert create.context["aws:TagKeys"] == ["project"]
+    assert (passing.action, passing.resource) == ("iam:PassRole", role)
+    assert passing.context == {"iam:PassedToService": "cloudformation.amazonaws.com"}
+    new = calls.checks(
+        Call("cloudformation", "CreateChangeSet", REGION, ACCOUNT, {"StackName": "fresh"}),
+        Resources(),
+    )
+    assert [c.resource for c in new] == [
+        f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/fresh/new"
+    ]
+    assert needs("cloudformation", "DescribeStacks") == [("cloudformation:DescribeStacks", "*")]
+    assert needs("cloudformation", "ListStacks") == [("cloudformation:ListStacks", "*")]
+
+
+def test_head_bucket_is_list_bucket_and_a_pool_call_names_its_pool() -> None:
+    """API_HeadBucket.html: s3:ListBucket; a user pool's calls are on the pool's ARN."""
+    assert [(c.action, c.resource) for c in s3_call("HeadBucket", "")] == [
+        ("s3:ListBucket", "arn:aws:s3:::plain")
+    ]
+    assert needs("cognito-idp", "DescribeUserPool", UserPoolId="eu-west-1_abc") == [
+        (
+            "cognito-idp:DescribeUserPool",
+            f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/eu-west-1_abc",
+        )
+    ]
+    assert needs("cognito-idp", "ListUserPools", MaxResults=60) == [
+        ("cognito-idp:ListUserPools", "*")
+    ]

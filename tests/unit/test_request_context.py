@@ -132,6 +132,15 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("s3", "GetObject", {"Bucket": "keyed", "Key": "missing.png", "Query": {}, "Headers": {}}),
     ("s3", "HeadObject", {"Bucket": "keyed", "Key": "a.png", "Query": {}, "Headers": {}}),
     ("s3", "DeleteObject", {"Bucket": "keyed", "Key": "a.png", "Query": {}, "Headers": {}}),
+    ("s3", "HeadBucket", {"Bucket": "keyed", "Key": "", "Headers": {}, "Query": {}}),
+    ("cloudformation", "CreateChangeSet", {"StackName": "app", "ChangeSetName": "c",
+                                           "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/r",
+                                           "TemplateURL": "https://b/t", "ResourceTypes.member.1":
+                                           "AWS::DynamoDB::Table"}),
+    ("cloudformation", "DescribeStacks", {}),
+    ("cloudformation", "DescribeStackDriftDetectionStatus", {"StackDriftDetectionId": "x"}),
+    ("cognito-idp", "ListUserPools", {"MaxResults": 60}),
+    ("cognito-idp", "DescribeUserPool", {"UserPoolId": "eu-west-1_abc"}),
     ("s3", "ListBucket", {"Bucket": "keyed", "Key": "", "Headers": {},
                           "Query": {"prefix": "items/", "delimiter": "/", "max-keys": "10"}}),
 ]  # fmt: skip

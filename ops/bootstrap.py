@@ -1,0 +1,125 @@
+"""`make bootstrap`: the stack that lets the main stack be deployed without administrator
+rights, made once per account and environment by an administrator.
+
+It holds the CloudFormation execution role that `sam deploy` passes (`role_arn` in
+samconfig.toml), the permissions boundary every role of the main stack carries, and the
+deployer policy a CI principal or a person needs to deploy, read and destroy this project and
+nothing else (template_gen/bootstrap.py renders it into build/bootstrap.yaml). It is deployed
+with the same `sam deploy` as the main stack; being IAM only, it serves every region.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from ops.config import ROOT, SAMCONFIG
+from ops.deploy import DeployFailed, sam
+from template_gen.spec import SPEC
+
+TEMPLATE = ROOT / "build" / "bootstrap.yaml"
+CAPABILITIES = "CAPABILITY_NAMED_IAM"
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """What the bootstrap stack made, from its outputs."""
+
+    execution_role: str
+    boundary: str
+    deployer_policy: str
+
+
+def stack_name(environment: str) -> str:
+    return f"{SPEC.project}-{environment}-bootstrap"
+
+
+def deploy_command(environment: str, region: str, template: Path = TEMPLATE) -> list[str]:
+    """`sam deploy` of the bootstrap template: small enough to need no artifacts bucket."""
+    return [
+        sam(), "deploy", "--template-file", str(template), "--stack-name", stack_name(environment),
+        "--region", region, "--capabilities", CAPABILITIES, "--no-progressbar",
+        "--no-fail-on-empty-changeset", "--parameter-overrides", f"Environment={environment}",
+        "--tags", f"project={SPEC.project}", f"environment={environment}",
+    ]  # fmt: skip
+
+
+def deploy(
+    environment: str, region: str, env: Mapping[str, str] | None = None, quiet: bool = False
+) -> None:
+    environ = dict(env if env is not None else os.environ)
+    environ.setdefault("SAM_CLI_TELEMETRY", "0")
+    result = subprocess.run(
+        deploy_command(environment, region),
+        cwd=ROOT,
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        capture_output=quiet,
+        text=True,
+    )
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout or "").strip().splitlines() if quiet else []
+        detail = output[-1] if output else f"exit status {result.returncode}"
+        raise DeployFailed(f"sam deploy of {stack_name(environment)} failed: {detail}")
+
+
+def outputs(cloudformation: Any, environment: str) -> Bootstrap:
+    """The bootstrap stack's outputs."""
+    found = cloudformation.describe_stacks(StackName=stack_name(environment))["Stacks"][0]
+    values = {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+    return Bootstrap(values["ExecutionRoleArn"], values["BoundaryArn"], values["DeployerPolicyArn"])
+
+
+def write_role(environment: str, role_arn: str, path: Path = SAMCONFIG) -> bool:
+    """Set `role_arn` under `[<env>.deploy.parameters]` in samconfig.toml, keeping the file's
+    comments and layout, as `sam deploy --guided` saves its answers; True if it changed."""
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    section: Any = document[environment]
+    deploy_table = section.setdefault("deploy", tomlkit.table())
+    parameters = deploy_table.setdefault("parameters", tomlkit.table())
+    if parameters.get("role_arn") == role_arn:
+        return False
+    parameters["role_arn"] = role_arn
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    return True
+
+
+ACCOUNT = re.compile(r"arn:[^:]+:iam::(\d{12}):")
+
+
+def attach_instructions(result: Bootstrap) -> list[str]:
+    """How to give a principal the deployer policy."""
+    return [
+        "attach the deployer policy to the principal that deploys (a CI role or a person):",
+        f"  aws iam attach-role-policy --role-name <ci-role> --policy-arn {result.deployer_policy}",
+        f"  aws iam attach-user-policy --user-name <user> --policy-arn {result.deployer_policy}",
+    ]
+
+
+def bootstrap(
+    environment: str,
+    region: str,
+    cloudformation: Any,
+    *,
+    say: Callable[[str], None],
+    write_samconfig: bool = True,
+    path: Path = SAMCONFIG,
+) -> Bootstrap:
+    """Deploy (or update) the bootstrap stack, then record its execution role for `sam
+    deploy`."""
+    say(f"sam deploy: {stack_name(environment)} in {region} (IAM: serves every region)")
+    deploy(environment, region)
+    result = outputs(cloudformation, environment)
+    if write_samconfig and write_role(environment, result.execution_role, path):
+        say(f"samconfig.toml: [{environment}.deploy.parameters] role_arn = "
+            f"{result.execution_role} (commit it)")  # fmt: skip
+    for line in attach_instructions(result):
+        say(line)
+    return result
