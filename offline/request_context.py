@@ -1,6 +1,6 @@
 """The request context of one authorization check: the global condition keys AWS documents for
 the caller and the request, then the action's own keys, checked against the Service
-Authorization Reference (offline/iam_reference.py).
+Authorization Reference (template_gen/iam_reference.py).
 
 Global keys, each included when its "Availability" line on
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html says
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
-from offline import iam_reference, policy
+from offline import policy
+from template_gen import iam_reference
 
 Context = dict[str, str | list[str]]
 PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"

@@ -207,7 +207,7 @@ def test_every_action_the_template_names_is_one_the_reference_lists(
 ) -> None:
     """Roles, key and bucket policies, trust policies: an action the Service Authorization
     Reference does not list (a typo, a renamed action) would be granted to nothing."""
-    from offline import iam_reference
+    from template_gen import iam_reference
 
     actions = sorted(set(_actions(expanded["Resources"])))
     assert len(actions) > 20
