@@ -342,8 +342,7 @@ def _related(r: Resource, p: Place) -> Iterator[str]:
         yield _key_arn(value, p)
     yield from _object_arn(r.get("Code"), p)
     yield from _object_arn(r.get("Content"), p)
-    for layer in _strings(r.get("Layers")):
-        yield layer
+    yield from _strings(r.get("Layers"))
     config = r.get("DeploymentConfigName")
     if isinstance(config, str):
         yield p.arn("codedeploy", f"deploymentconfig:{config}")
