@@ -1,8 +1,10 @@
-"""Command line: `python -m template_gen [render|expand|diagram]`.
+"""Command line: `python -m template_gen [render|expand|bootstrap|diagram]`.
 
 render   writes build/template.yaml with CodeUri/ContentUri at the source folders (build.py
          renders it against the built zips), and build/openapi.json, the API's description
 expand   writes build/template.expanded.json, the offline SAM expansion used by the linters
+bootstrap writes build/bootstrap.yaml, the stack that deploys the main one without
+         administrator rights, and its policies in build/deploy-policies/, from the expansion
 diagram  prints the architecture diagram; --check/--write compare or update README.md
 """
 
@@ -43,6 +45,19 @@ def write_expansion(template: Path, out: Path) -> None:
     print(f"expanded {template.name} -> {out.name}")
 
 
+def write_bootstrap(expanded: Path, build: Path) -> None:
+    # Imported here: only this command needs the registry and reference data.
+    from template_gen.bootstrap import build as build_bootstrap
+    from template_gen.bootstrap import files
+
+    result = build_bootstrap(json.loads(expanded.read_text()), SPEC)
+    for name, content in files(result).items():
+        changed = write_if_changed(build / name, content)
+        print(f"  {name} {'written' if changed else 'unchanged'}")
+    actions = {a for s in result.execution["Statement"] for a in s["Action"]}
+    print(f"  execution policy: {len(actions)} actions in {len(result.parts)} managed policies")
+
+
 def diagram(check: bool, write: bool) -> int:
     readme = ROOT / "README.md"
     block = mermaid(SPEC)
@@ -73,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("render")
     sub.add_parser("expand")
+    sub.add_parser("bootstrap")
     dia = sub.add_parser("diagram")
     dia.add_argument("--check", action="store_true")
     dia.add_argument("--write", action="store_true")
@@ -82,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             render_sources(BUILD / "template.yaml")
         elif args.command == "expand":
             write_expansion(BUILD / "template.yaml", BUILD / "template.expanded.json")
+        elif args.command == "bootstrap":
+            write_bootstrap(BUILD / "template.expanded.json", BUILD)
         else:
             return diagram(args.check, args.write)
     except SpecError as error:

@@ -6,7 +6,7 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, iam, logs
 
-from template_gen.naming import STACK_KEY, PhysicalName
+from template_gen.naming import STACK_KEY, Names, PhysicalName
 from template_gen.parameters import LOG_RETENTION_DAYS
 
 # Stateful resources outlive the stack: a delete or a replacement never takes their data.
@@ -23,18 +23,36 @@ def encrypted_log_group(logical: str, name: PhysicalName) -> logs.LogGroup:
     )
 
 
+def boundary_name(names: Names) -> str:
+    """The permissions boundary the bootstrap stack makes (template_gen/bootstrap.py). A fixed
+    name, not a parameter: the execution role may only make roles that carry it."""
+    return f"{names.prefix}-boundary"
+
+
+def boundary_arn_pattern(names: Names) -> str:
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+    return f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{boundary_name(names)}"
+
+
+def boundary_arn(names: Names) -> Sub:
+    return Sub(boundary_arn_pattern(names))
+
+
 def service_role(
     logical: str,
+    names: Names,
     name: PhysicalName,
     description: Sub,
     service: str,
     policy_name: str,
     statements: list[dict[str, Any]],
 ) -> iam.Role:
-    """A role one AWS service assumes, with one inline policy and no managed ones."""
+    """A role one AWS service assumes, with one inline policy, no managed ones, and the
+    project's permissions boundary, without which the execution role may not create it."""
     return iam.Role(
         logical,
         RoleName=name.sub(),
+        PermissionsBoundary=boundary_arn(names),
         Description=description,
         AssumeRolePolicyDocument={
             "Version": "2012-10-17",

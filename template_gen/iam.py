@@ -223,6 +223,7 @@ def add_roles(template: Template, spec: Spec, names: Names) -> None:
         template.add_resource(
             service_role(
                 role_id(function.name),
+                names,
                 names.role(function.name),
                 Sub(f"Least-privilege role of {names.function(function.name).pattern}"),
                 "lambda.amazonaws.com",

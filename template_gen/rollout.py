@@ -37,6 +37,7 @@ def add_deployment_role(template: Template, spec: Spec, names: Names) -> None:
     template.add_resource(
         service_role(
             DEPLOYMENT_ROLE,
+            names,
             names.deployment_role(),
             Sub(f"CodeDeploy shifts traffic between versions of {names.prefix}"),
             "codedeploy.amazonaws.com",
