@@ -35,7 +35,7 @@ FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint typecheck pre-commit test differential local emulator token fuzz invoke deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme clean
+.PHONY: help install lock build lint typecheck pre-commit test differential local emulator token fuzz invoke policies bootstrap deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme clean
 
 help: ## List the targets, each with the variables it reads and their defaults
 	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
@@ -71,7 +71,7 @@ typecheck: $(STAMP) ## mypy on every package; each function folder on its own, w
 	@$(PY) -m mypy
 	@for function in functions/*/; do MYPYPATH=layers/shared/python:$$function $(PY) -m mypy "$$function"; done
 
-lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint on the template and its expansion
+lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint on the template, its expansion and the bootstrap
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
@@ -80,13 +80,16 @@ lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint on the t
 	@$(PY) -m template_gen expand
 	@echo "cfn-lint -a cfn_lint_serverless.rules $(EXPANDED)"
 	@$(VENV)/bin/cfn-lint -a cfn_lint_serverless.rules -- $(EXPANDED)
+	@$(PY) -m template_gen bootstrap
+	@echo "cfn-lint build/bootstrap.yaml"
+	@$(VENV)/bin/cfn-lint build/bootstrap.yaml
 	@$(PY) -m template_gen diagram --check
 	@echo "lint: no findings"
 
 pre-commit: $(STAMP) ## Every pre-commit hook on every file, as `pre-commit install` runs them on a commit
 	@$(VENV)/bin/pre-commit run --all-files
 
-local: build ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); Ctrl-C stops it
+local: policies ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); Ctrl-C stops it
 	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev) $(if $(NO_ENFORCEMENT),--no-enforcement,)
 
 emulator: $(STAMP) $(NODE_STAMP) ## The local AWS emulator alone on 127.0.0.1:$(EMULATOR_PORT), in the foreground
@@ -101,7 +104,14 @@ fuzz: $(STAMP) ## While make local runs: schemathesis, every check, EXAMPLES=200
 invoke: build ## One invocation: make invoke FUNCTION=users EVENT=events/users/list.json
 	@$(PY) -m offline invoke "$(FUNCTION)" "$(EVENT)"
 
-deploy: build ## Preflight, import after a destroy, sam deploy: make deploy REGION=eu-west-1 ENV=dev
+policies: build ## build/bootstrap.yaml and its policies (build/deploy-policies/), derived from the template
+	@$(PY) -m template_gen expand
+	@$(PY) -m template_gen bootstrap
+
+bootstrap: policies ## As an administrator, once: execution role, boundary, deployer policy: REGION=.. ENV=..
+	@$(PY) -m ops bootstrap --region "$(REGION)" --env "$(ENV)"
+
+deploy: policies ## Preflight, import after a destroy, sam deploy: make deploy REGION=eu-west-1 ENV=dev
 	@$(PY) -m ops deploy --region "$(REGION)" --env "$(ENV)"
 
 deploy-all: build ## The same build to each region in order: make deploy-all REGIONS="a b" ENV=..

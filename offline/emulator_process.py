@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from offline.endpoint import Endpoint
@@ -17,9 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class EmulatorProcess:
-    def __init__(self, port: int, enforce: bool = True) -> None:
+    def __init__(
+        self, port: int, enforce: bool = True, environment: Mapping[str, str] | None = None
+    ) -> None:
         self.port = port
         self.enforce = enforce
+        # Settings for this emulator alone, over ours: its audit directory, say.
+        self.environment = dict(environment or {})
         self.endpoint = Endpoint(f"http://{HOST}:{port}")
         self.process: subprocess.Popen | None = None
 
@@ -31,6 +36,7 @@ class EmulatorProcess:
             stdout=subprocess.DEVNULL,
             stderr=None if os.environ.get("OFFLINE_EMULATOR_LOG") else subprocess.DEVNULL,
             cwd=ROOT,
+            env={**os.environ, **self.environment},
         )
         deadline = time.monotonic() + timeout_s
         while not self.endpoint.reachable():

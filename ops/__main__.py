@@ -19,14 +19,14 @@ from typing import Any, Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import adopt, deploy_all, destroy, drift, params, preflight
+from ops import adopt, bootstrap, deploy_all, destroy, drift, params, preflight
 from ops.config import ConfigError, deploy_parameters
 from ops.deploy import DeployFailed, sam, sam_arguments, sam_deploy
 from template_gen.naming import function_id
 from template_gen.spec import SPEC
 
 # The services the commands call: boto3's stubs match a client() call by its literal name.
-Service = Literal["cloudformation", "kms", "ssm", "sts"]
+Service = Literal["cloudformation", "iam", "kms", "ssm", "sts"]
 
 
 class CommandError(Exception):
@@ -106,6 +106,24 @@ def run_deploy(args: argparse.Namespace) -> int:
         print(f"sam deploy: {where.stack} in {where.region}", flush=True)
         sam_deploy(where.environment, where.region)
     except (adopt.AdoptError, DeployFailed) as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
+def run_bootstrap(args: argparse.Namespace) -> int:
+    """The bootstrap stack, as an administrator: what lets everyone else deploy without
+    administrator rights."""
+    where = target(args)
+    if not bootstrap.TEMPLATE.is_file():
+        raise CommandError("build/bootstrap.yaml is missing: run `make bootstrap`, which makes it")
+    try:
+        bootstrap.bootstrap(
+            where.environment,
+            where.region,
+            lambda service, region: boto3.client(service, region_name=region),  # type: ignore[call-overload]
+            say=lambda line: print(line, flush=True),
+        )
+    except DeployFailed as error:
         raise CommandError(str(error)) from None
     return 0
 
@@ -235,6 +253,7 @@ def run_logs(args: argparse.Namespace) -> int:
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {
     "preflight": run_preflight,
+    "bootstrap": run_bootstrap,
     "deploy": run_deploy,
     "params": run_params,
     "deploy-all": run_deploy_all,

@@ -33,8 +33,11 @@ def sam_deploy_command(
     region: str,
     config: Path = SAMCONFIG,
     overrides: Mapping[str, str] | None = None,
+    role_arn: str | None = None,
 ) -> list[str]:
     command = [sam(), "deploy", *sam_arguments(environment, region, config), "--no-progressbar"]
+    if role_arn:  # the execution role of another account than samconfig.toml's (the emulator)
+        command += ["--role-arn", role_arn]
     if overrides:
         # On the command line, --parameter-overrides replaces the file's whole list: pass it all.
         merged = {**parameter_overrides(environment, config), **overrides}
@@ -50,6 +53,7 @@ def sam_deploy(
     env: Mapping[str, str] | None = None,
     config: Path = SAMCONFIG,
     overrides: Mapping[str, str] | None = None,
+    role_arn: str | None = None,
     quiet: bool = False,
 ) -> None:
     """Run `sam deploy` from the repository root; its change set and stack events are the
@@ -57,7 +61,7 @@ def sam_deploy(
     environ = dict(env if env is not None else os.environ)
     environ.setdefault("SAM_CLI_TELEMETRY", "0")  # nothing leaves the machine unasked
     result = subprocess.run(
-        sam_deploy_command(environment, region, config, overrides),
+        sam_deploy_command(environment, region, config, overrides, role_arn),
         cwd=ROOT,
         env=environ,
         stdin=subprocess.DEVNULL,

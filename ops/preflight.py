@@ -4,6 +4,7 @@ that fixes it; the first failure stops the deploy."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -23,8 +24,8 @@ from botocore.exceptions import (
 )
 
 from artifacts import manifest
-from ops import params
-from ops.config import ROOT, SAMCONFIG, ConfigError, parameter_overrides
+from ops import boundary, params
+from ops.config import ROOT, SAMCONFIG, ConfigError, deploy_parameters, parameter_overrides
 from template_gen.parameters import ORIGIN_PARAMETER_PATTERN
 from template_gen.spec import SPEC
 
@@ -52,6 +53,12 @@ def check_region(region: str) -> str:
 
 
 def check_credentials(region: str) -> str:
+    identity = caller_identity(region)
+    return f"account {identity['Account']} as {identity['Arn']}"
+
+
+def caller_identity(region: str) -> dict[str, str]:
+    """STS GetCallerIdentity, which needs no permission; a failure names its fix."""
     try:
         identity = boto3.client("sts", region_name=region, config=FAST).get_caller_identity()
     except NoCredentialsError:
@@ -74,7 +81,7 @@ def check_credentials(region: str) -> str:
         raise PreflightError(f"cannot reach AWS STS in {region}: check the network") from None
     except (BotoCoreError, NoRegionError) as error:
         raise PreflightError(f"cannot check the credentials: {error}") from None
-    return f"account {identity['Account']} as {identity['Arn']}"
+    return {"Account": str(identity["Account"]), "Arn": str(identity["Arn"])}
 
 
 def check_artifacts(build: Path) -> str:
@@ -159,6 +166,41 @@ def check_origins(environment: str, config: Path = SAMCONFIG) -> str:
     return origins
 
 
+def check_execution_role(region: str, environment: str, config: Path = SAMCONFIG) -> str:
+    """`sam deploy` passes the bootstrap's execution role (role_arn in samconfig.toml), so
+    CloudFormation acts with the template's needs rather than the deployer's rights."""
+    fix = f"make bootstrap REGION={region} ENV={environment}"
+    try:
+        role_arn = deploy_parameters(environment, config).get("role_arn")
+    except ConfigError as error:
+        raise PreflightError(str(error)) from None
+    if not role_arn:
+        raise PreflightError(
+            f"samconfig.toml names no CloudFormation execution role for {environment}"
+            f" (role_arn): an administrator runs `{fix}` once, which sets it"
+        )
+    return f"CloudFormation acts as {role_arn}"
+
+
+def check_boundary(environment: str, account: str, region: str, build: Path) -> str:
+    """Every role of the template carries the bootstrap's boundary and asks for nothing
+    beyond it: otherwise the execution role may not create it, and the deploy fails half-way
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)."""
+    expanded, policy = build / "template.expanded.json", build / "deploy-policies" / "boundary.json"
+    if not (expanded.is_file() and policy.is_file()):
+        raise PreflightError("the deploy policies are not built: run `make policies`")
+    violations = boundary.boundary_violations(
+        json.loads(expanded.read_text()), json.loads(policy.read_text()), environment, account,
+        region,
+    )  # fmt: skip
+    if violations:
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise PreflightError(
+            f"{violations[0]}{more}: fix the template; its roles must stay inside the boundary"
+        )
+    return "every role carries the boundary and stays inside it"
+
+
 def run(
     region: str,
     environment: str,
@@ -166,13 +208,21 @@ def run(
     config: Path = SAMCONFIG,
     say: Callable[[str], None] = print,
 ) -> None:
+    identity: dict[str, str] = {}
+
+    def credentials() -> str:
+        identity.update(caller_identity(region))
+        return f"account {identity['Account']} as {identity['Arn']}"
+
     checks: list[tuple[str, Callable[[], str]]] = [
         ("region", lambda: check_region(region)),
-        ("credentials", lambda: check_credentials(region)),
+        ("credentials", credentials),
         ("origins", lambda: check_origins(environment, config)),
         ("artifacts", lambda: check_artifacts(build)),
         ("lint", lambda: check_lint(build)),
+        ("boundary", lambda: check_boundary(environment, identity["Account"], region, build)),
         ("parameters", lambda: check_parameters(region, environment)),
+        ("execution role", lambda: check_execution_role(region, environment, config)),
     ]
     for name, check in checks:
         say(f"  ok  {name}: {check()}")
