@@ -29,6 +29,10 @@ class NotModelled(Exception):
     """The emulator does not know how AWS authorizes this call."""
 
 
+class MissingKey(NotModelled):
+    """No KMS key has that id, ARN or alias."""
+
+
 @dataclass(frozen=True)
 class Call:
     """One request, as the emulator parsed it."""
@@ -475,7 +479,13 @@ def kms(call: Call, state: State) -> list[Check]:
     key_id = call.params.get("KeyId")
     if not key_id:
         raise NotModelled(f"kms:{call.operation} without a KeyId")
-    key = state.key(call.region, key_id)
+    try:
+        key = state.key(call.region, key_id)
+    except MissingKey:
+        # KMS answers NotFoundException for a key or alias that does not exist, before any
+        # policy is read (https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html#API_DescribeKey_Errors):
+        # there is no key whose policy could decide. moto answers the same.
+        return []
     encryption = call.params.get("EncryptionContext") or {}
     action = f"kms:{call.operation}"
     context = key_context(call, action, key, encryption, requested_as=str(key_id))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from offline.calls import Key, NotModelled, State, parameter_name
+from offline.calls import Key, MissingKey, NotModelled, State, parameter_name
 from offline.endpoint import ACCOUNT
 from offline.policy import Policy
 
@@ -165,7 +165,7 @@ class MotoState(State):
         except Exception:
             if key_id.startswith("alias/aws/"):
                 return managed_key(region, key_id)
-            raise NotModelled(f"no KMS key {key_id} in {region}") from None
+            raise MissingKey(f"no KMS key {key_id} in {region}") from None
         aliases = sorted(found.aliases) if hasattr(found, "aliases") else []
         managed = [a for a in [key_id, *aliases] if a.startswith("alias/aws/")]
         if managed:  # moto gives AWS managed keys a policy of its own; AWS's is this one

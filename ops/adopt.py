@@ -36,10 +36,32 @@ class Found:
         return f"{self.resource_type} {next(iter(self.identifier.values()))} ({self.logical_id})"
 
 
+class AdoptError(Exception):
+    pass
+
+
+# What each service answers for a name that does not exist. Any other error (a refusal above
+# all) is raised: taking it for "not there" would skip the import, and the deploy would then
+# fail on "already exists" far from its cause.
+NOT_FOUND = frozenset({"ResourceNotFoundException", "NotFoundException", "404", "NoSuchBucket"})
+
+
+def _missing(error: ClientError, what: str) -> None:
+    """Return for a name that does not exist; raise for anything else."""
+    info = error.response.get("Error", {})
+    if str(info.get("Code")) in NOT_FOUND:
+        return
+    raise AdoptError(
+        f"cannot tell whether {what} exists: {error.operation_name} answered"
+        f" {info.get('Code')}: {info.get('Message')}"
+    ) from None
+
+
 def _table(session: Any, name: str) -> dict[str, str] | None:
     try:
         session.client("dynamodb").describe_table(TableName=name)
-    except ClientError:
+    except ClientError as error:
+        _missing(error, f"table {name}")
         return None
     return {"TableName": name}
 
@@ -47,7 +69,8 @@ def _table(session: Any, name: str) -> dict[str, str] | None:
 def _bucket(session: Any, name: str) -> dict[str, str] | None:
     try:
         session.client("s3").head_bucket(Bucket=name)
-    except ClientError:
+    except ClientError as error:
+        _missing(error, f"bucket {name}")
         return None
     return {"BucketName": name}
 
@@ -55,7 +78,8 @@ def _bucket(session: Any, name: str) -> dict[str, str] | None:
 def _alias(session: Any, name: str) -> dict[str, str] | None:
     try:
         session.client("kms").describe_key(KeyId=name)
-    except ClientError:
+    except ClientError as error:
+        _missing(error, f"key {name}")
         return None
     return {"AliasName": name}
 
@@ -84,10 +108,6 @@ FINDERS: dict[str, tuple[str, Finder]] = {
     "AWS::KMS::Alias": ("AliasName", _alias),
     "AWS::Cognito::UserPool": ("UserPoolName", _user_pool),
 }
-
-
-class AdoptError(Exception):
-    pass
 
 
 def _parameters(template: dict[str, Any], environment: str, region: str, account: str) -> dict:

@@ -34,6 +34,7 @@ SAM_STACK = STACK.replace("{stack}", "aws-sam-cli-managed-default")
 TRANSFORM = "arn:${{AWS::Partition}}:cloudformation:*:aws:transform/Serverless-2016-10-31"
 BUCKET = f"arn:${{{{AWS::Partition}}}}:s3:::{ARTIFACTS_BUCKET}"
 OBJECTS = BUCKET + "/{stack}/*"
+STACK_BUCKETS = "arn:${{AWS::Partition}}:s3:::{stack}-*"
 TABLES = "arn:${{AWS::Partition}}:dynamodb:*:${{AWS::AccountId}}:table/{stack}-*"
 KEYS = "arn:${{AWS::Partition}}:kms:*:${{AWS::AccountId}}:key/*"
 LOG_GROUPS = [
@@ -86,6 +87,13 @@ COMMANDS: dict[str, tuple[Grant, ...]] = {
         ),
         # The preflight's reads: parameters exist, the parameters key, the tables.
         Grant(("ssm:DescribeParameters",), ("*",)),
+        # The import after a destroy (ops/adopt.py) looks for what the stack retained by
+        # name: tables, buckets (HeadBucket is authorized as s3:ListBucket), the key through
+        # its alias, the user pool in the list of pools, which names no resource; and it
+        # deletes a failed first attempt before importing.
+        Grant(("s3:ListBucket",), (STACK_BUCKETS,)),
+        Grant(("cognito-idp:ListUserPools",), ("*",)),
+        Grant(("cloudformation:DeleteStack",), (STACK,)),
         Grant(("kms:DescribeKey",), (KEYS,), KEY_ALIASES),
         Grant(("dynamodb:DescribeTable",), (TABLES,)),
     ),

@@ -54,6 +54,8 @@ class Resources(calls.State):
         return {"kind": "photo"}
 
     def key(self, region: str, key_id: str) -> calls.Key:
+        if key_id == "alias/gone":
+            raise calls.MissingKey(f"no KMS key {key_id} in {region}")
         return calls.Key(KEY, KEY_POLICY, ["alias/things"])
 
     def stack_arn(self, region: str, name: str) -> str | None:
@@ -281,6 +283,15 @@ def test_kms_keys_describe_the_key_and_its_use() -> None:
     )
     assert "kms:EncryptionAlgorithm" not in described.context
     assert "kms:RequestAlias" not in described.context
+
+
+def test_a_key_that_does_not_exist_is_answered_not_found_unchecked() -> None:
+    """API_DescribeKey.html: KMS answers NotFoundException for a missing alias; no policy
+    decides, so the emulator makes no check. A service's use of a missing key stays loud."""
+    assert needs("kms", "DescribeKey", KeyId="alias/gone") == []
+    with pytest.raises(calls.NotModelled):
+        calls.key_use(Resources(), Call("ssm", "GetParameter", REGION, ACCOUNT, {}),
+                      "kms:Decrypt", "alias/gone", "ssm", {}, "ssm:GetParameter")  # fmt: skip
 
 
 def test_a_change_set_with_a_service_role_needs_to_pass_it_to_cloudformation() -> None:
