@@ -24,10 +24,18 @@ class Deployment:
 
     root: Path
     endpoint: str
+    # Whom the make targets run as, when not the emulator's administrator: a deployer.
+    principal: dict[str, str] | None = None
 
     @property
     def environment(self) -> dict[str, str]:
+        """The administrator's environment."""
         return aws_environment(self.endpoint)
+
+    @property
+    def caller(self) -> dict[str, str]:
+        """The environment the make targets run with."""
+        return self.principal or self.environment
 
     def make(
         self, *args: str, stdin: str = "", env: dict[str, str] | None = None
@@ -36,7 +44,7 @@ class Deployment:
         return subprocess.run(
             ["make", "--no-print-directory", *args],
             cwd=self.root,
-            env=env or self.environment,
+            env=env or self.caller,
             input=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

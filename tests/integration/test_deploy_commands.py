@@ -1,7 +1,10 @@
 """The deploy commands, run as a user runs them: the Makefile targets and the real SAM CLI,
 against the emulator through AWS_ENDPOINT_URL, in a copy of the project.
 
-In order: params and deploy create the stack; a second deploy changes nothing; a change to a
+An administrator runs `make params` and `make bootstrap` (per region); every other command
+runs as a role that holds only the bootstrap's deployer policy, as a CI system's would, and
+CloudFormation acts as the bootstrap's execution role. In order: params and deploy create the
+stack; a second deploy changes nothing; a change to a
 layer reaches `live`; deploy-all covers two regions; destroy, then deploy, takes the retained
 data back. Each step asserts on what the command did in the emulator, not on its text.
 """
@@ -25,6 +28,9 @@ from typing import Any
 import pytest
 
 from artifacts import manifest
+from offline import deployer
+from offline.endpoint import Endpoint
+from ops import bootstrap
 from template_gen.model import Function
 from template_gen.naming import function_id
 from template_gen.spec import SPEC
@@ -75,7 +81,7 @@ def physical_ids(deployment: Deployment, region: str = REGION) -> dict[str, str]
 
 
 def test_params_then_deploy_creates_the_stack(deployment: Deployment) -> None:
-    params = deployment.make("params", f"REGION={REGION}", f"ENV={ENV}")
+    params = deployment.make("params", f"REGION={REGION}", f"ENV={ENV}", env=deployment.environment)
     assert params.returncode == 0, params.stdout
     ssm = deployment.client("ssm", REGION)
     parameter = ssm.get_parameter(Name=f"/{SPEC.project}/{ENV}/cursor-signing-key")
@@ -111,7 +117,7 @@ def test_make_logs_follows_a_functions_log_group(deployment: Deployment) -> None
         ["make", "--no-print-directory", "logs", "FUNCTION=users", f"REGION={REGION}",
          f"ENV={ENV}"],
         cwd=deployment.root,
-        env=deployment.environment,
+        env=deployment.caller,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -225,7 +231,9 @@ def test_a_change_to_a_layer_reaches_live(deployment: Deployment) -> None:
 
 
 def test_deploy_all_covers_each_region(deployment: Deployment) -> None:
-    params = deployment.make("params", f"REGION={OTHER_REGION}", f"ENV={ENV}")
+    params = deployment.make(
+        "params", f"REGION={OTHER_REGION}", f"ENV={ENV}", env=deployment.environment
+    )
     assert params.returncode == 0, params.stdout
     result = deployment.make("deploy-all", f"REGIONS={REGION} {OTHER_REGION}", f"ENV={ENV}")
     assert result.returncode == 0, result.stdout[-3000:]
@@ -293,4 +301,14 @@ def test_without_the_import_a_redeploy_after_destroy_fails(deployment: Deploymen
 
 @pytest.fixture(scope="module")
 def deployment(deploy_project: Path, emulator_url: str) -> Deployment:
-    return Deployment(deploy_project, emulator_url)
+    """The project copy, bootstrapped in both regions by the administrator; its make targets
+    run as a role holding the deployer policy alone."""
+    admin = Deployment(deploy_project, emulator_url)
+    for region in (REGION, OTHER_REGION):
+        made = admin.make("bootstrap", f"REGION={region}", f"ENV={ENV}")
+        assert made.returncode == 0, made.stdout[-3000:]
+    endpoint = Endpoint(emulator_url)
+    policy = bootstrap.outputs(endpoint.client("cloudformation", REGION), ENV).deployer_policy
+    role = deployer.role(endpoint, "ci-deployer", [policy])
+    session = deployer.environment(endpoint, REGION, deployer.session(endpoint, role, REGION))
+    return Deployment(deploy_project, emulator_url, {**admin.environment, **session})
