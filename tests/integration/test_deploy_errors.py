@@ -15,6 +15,7 @@ pytestmark = pytest.mark.integration
 # Each deploy-side target with the variables it needs; `make deploy-all` takes REGIONS.
 COMMANDS = {
     "params": ["REGION=us-east-1", "ENV=dev"],
+    "bootstrap": ["REGION=us-east-1", "ENV=dev"],
     "deploy": ["REGION=us-east-1", "ENV=dev"],
     "drift": ["REGION=us-east-1", "ENV=dev"],
     "destroy": ["REGION=us-east-1", "ENV=dev"],
