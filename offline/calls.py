@@ -634,8 +634,10 @@ def _stack_name(params: Mapping[str, Any]) -> str:
     name = str(params.get("StackName", ""))
     change_set = str(params.get("ChangeSetName", ""))
     if not name and change_set.startswith("arn:"):
-        # A change set's ARN: arn:...:changeSet/<name>/<id>; its stack comes from the state.
-        return ""
+        # A change set's ARN (arn:...:changeSet/<name>/<id>) stands for its stack, which the
+        # state looks up: the call is authorized on that stack
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html).
+        return change_set
     return name
 
 
@@ -647,7 +649,12 @@ def cloudformation(call: Call, state: State) -> list[Check]:
         return [Check(f"cloudformation:{op}", "*")]
     if not name:
         raise NotModelled(f"cloudformation:{op} without a StackName")
-    stack = name if name.startswith("arn:") else state.stack_arn(call.region, name)
+    stack = (
+        name if name.startswith("arn:") and ":changeSet/" not in name
+        else state.stack_arn(call.region, name)
+    )  # fmt: skip
+    if stack is None and ":changeSet/" in name:
+        return []  # no such change set: CloudFormation answers ChangeSetNotFound itself
     # A stack not made yet has no id: its request names the stack and a placeholder id, which
     # a policy's `stack/<name>/*` covers as it covers the id to come.
     new = f"arn:aws:cloudformation:{call.region}:{call.account}:stack/{name}/new"
@@ -697,6 +704,27 @@ def cognito_idp(call: Call, state: State) -> list[Check]:
     return [Check(f"cognito-idp:{call.operation}", arn)]
 
 
+# --- IAM -----------------------------------------------------------------------------------
+
+# The reads of a role and its policies, authorized on the role's or the policy's ARN
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
+IAM_READS = frozenset({
+    "GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy", "GetPolicy",
+    "GetPolicyVersion", "ListPolicyVersions",
+})  # fmt: skip
+
+
+def iam(call: Call, state: State) -> list[Check]:
+    if call.operation not in IAM_READS:
+        raise NotModelled(f"iam:{call.operation}")
+    policy = call.params.get("PolicyArn")
+    if policy:
+        return [Check(f"iam:{call.operation}", str(policy))]
+    # A role named without its path: the project's roles have none.
+    role = f"arn:aws:iam::{call.account}:role/{call.params.get('RoleName', '')}"
+    return [Check(f"iam:{call.operation}", role)]
+
+
 # --- STS -----------------------------------------------------------------------------------
 
 
@@ -710,7 +738,7 @@ def sts(call: Call, state: State) -> list[Check]:
 
 SERVICES = {
     "dynamodb": dynamodb, "ssm": ssm, "logs": logs, "kms": kms, "s3": s3, "sts": sts,
-    "cloudformation": cloudformation, "cognito-idp": cognito_idp,
+    "cloudformation": cloudformation, "cognito-idp": cognito_idp, "iam": iam,
 }  # fmt: skip
 
 

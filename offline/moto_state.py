@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from offline.calls import Key, MissingKey, NotModelled, State, parameter_name
+from offline.calls import Key, MissingKey, State, parameter_name
 from offline.endpoint import ACCOUNT
 from offline.policy import Policy
 
@@ -183,7 +183,11 @@ class MotoState(State):
 def _stack_arn(region: str, name: str) -> str | None:
     from moto.cloudformation.models import cloudformation_backends
 
-    stacks = backend(cloudformation_backends, region).stacks.values()
+    cloudformation = backend(cloudformation_backends, region)
+    if ":changeSet/" in name:  # a change set's ARN names no stack: its stack is looked up
+        change_set = cloudformation.change_sets.get(name)
+        return str(change_set.stack_id) if change_set is not None else None
+    stacks = cloudformation.stacks.values()
     live = [s for s in stacks if s.name == name and s.status != "DELETE_COMPLETE"]
     return str(live[-1].stack_id) if live else None
 

@@ -17,6 +17,10 @@ Environ = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
+# Where the enforcement keeps the request's body, for the refusals that need its form.
+REQUEST_BODY = "offline.request_body"
+
+
 def protocol(environ: Environ, service: str, body: bytes = b"") -> str:
     """The protocol of a request (offline/sigv4.py's protocol_of): JSON (an X-Amz-Target
     header), REST-XML (S3), query (a form with Action=), or REST-JSON (Lambda's
@@ -53,7 +57,7 @@ def refusal(
     (ArgumentName, ProposedSize, ...), one `<Name>value</Name>` each
     (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses)."""
     request_id = uuid.uuid4().hex
-    spelled = protocol(environ, service, request_body)
+    spelled = protocol(environ, service, request_body or environ.get(REQUEST_BODY, b""))
     if spelled in (sigv4.JSON, sigv4.REST_JSON):
         document = json.dumps({"__type": code, "message": message})
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)]

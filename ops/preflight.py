@@ -24,7 +24,7 @@ from botocore.exceptions import (
 )
 
 from artifacts import manifest
-from ops import boundary, params
+from ops import boundary, execution_role, params
 from ops.config import ROOT, SAMCONFIG, ConfigError, deploy_parameters, parameter_overrides
 from template_gen.parameters import ORIGIN_PARAMETER_PATTERN
 from template_gen.spec import SPEC
@@ -182,6 +182,35 @@ def check_execution_role(region: str, environment: str, config: Path = SAMCONFIG
     return f"CloudFormation acts as {role_arn}"
 
 
+def check_execution_policy(
+    region: str, environment: str, identity: dict[str, str], build: Path, config: Path = SAMCONFIG
+) -> str:
+    """The deployed execution role grants everything build/deploy-policies/execution.json
+    does: a template that needs more (new resources, a new type) waits for `make bootstrap`."""
+    role_arn = str(deploy_parameters(environment, config)["role_arn"])
+    built = json.loads((build / "deploy-policies" / "execution.json").read_text())
+    partition = identity["Arn"].split(":")[1]
+    needed = execution_role.resolved(built, environment, identity["Account"], partition)
+    iam = boto3.client("iam", region_name=region, config=FAST)
+    try:
+        deployed = list(execution_role.deployed_documents(iam, role_arn.rsplit("/", 1)[-1]))
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        raise PreflightError(
+            f"cannot read the execution role {role_arn} ({info.get('Code')}): an administrator"
+            f" runs `make bootstrap REGION={region} ENV={environment}`"
+        ) from None
+    lacking = execution_role.missing(needed, deployed)
+    if lacking:
+        action, resource, _ = lacking[0]
+        raise PreflightError(
+            f"the execution role lacks {len(lacking)} grant(s) this template needs, such as"
+            f" {action} on {resource}: an administrator runs"
+            f" `make bootstrap REGION={region} ENV={environment}` to update it"
+        )
+    return f"the execution role grants all {len(execution_role.grants(needed))} the template needs"
+
+
 def check_boundary(environment: str, account: str, region: str, build: Path) -> str:
     """Every role of the template carries the bootstrap's boundary and asks for nothing
     beyond it: otherwise the execution role may not create it, and the deploy fails half-way
@@ -223,6 +252,10 @@ def run(
         ("boundary", lambda: check_boundary(environment, identity["Account"], region, build)),
         ("parameters", lambda: check_parameters(region, environment)),
         ("execution role", lambda: check_execution_role(region, environment, config)),
+        (
+            "execution policy",
+            lambda: check_execution_policy(region, environment, identity, build, config),
+        ),
     ]
     for name, check in checks:
         say(f"  ok  {name}: {check()}")

@@ -47,6 +47,9 @@ LOG_GROUPS = [
 KEY_ALIASES = {
     "ForAnyValue:StringLike": {"kms:ResourceAliases": ["alias/{stack}", "alias/{stack}-*"]}
 }
+EXECUTION_POLICIES = (
+    "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{stack}-cloudformation-*"
+)
 EXECUTION_ROLE = "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{stack}-cloudformation"
 
 STACK_READS = (
@@ -93,6 +96,9 @@ COMMANDS: dict[str, tuple[Grant, ...]] = {
         # deletes a failed first attempt before importing.
         Grant(("s3:ListBucket",), (STACK_BUCKETS,)),
         Grant(("cognito-idp:ListUserPools",), ("*",)),
+        # The preflight compares the execution role's policies with the built ones.
+        Grant(("iam:ListAttachedRolePolicies",), (EXECUTION_ROLE,)),
+        Grant(("iam:GetPolicy", "iam:GetPolicyVersion"), (EXECUTION_POLICIES,)),
         Grant(("cloudformation:DeleteStack",), (STACK,)),
         Grant(("kms:DescribeKey",), (KEYS,), KEY_ALIASES),
         Grant(("dynamodb:DescribeTable",), (TABLES,)),

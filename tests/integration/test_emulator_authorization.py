@@ -247,3 +247,26 @@ def test_a_signature_must_verify_against_the_callers_secret(
         with pytest.raises(ClientError) as refused:
             as_session(emulator_url, credentials, "dynamodb").list_tables()
         assert code(refused) == expected
+
+
+# --- Refusals in the query protocol ------------------------------------------------------------
+
+
+def test_a_refusal_of_a_query_protocol_call_is_spelled_as_that_service_spells_it(
+    emulator_url: str, admin: Callable[[str], Any]
+) -> None:
+    """CloudFormation and IAM answer in XML (the query protocol): a refused call must parse
+    as the SDK's ClientError, naming the action, not as a response it cannot read. The body
+    of the request (an Action= form) is what tells the protocol."""
+    session = role_with(
+        admin, allow("cloudformation:DescribeStacks", "arn:aws:cloudformation:*:*:stack/mine/*")
+    )
+    cloudformation = as_session(emulator_url, session, "cloudformation")
+    with pytest.raises(ClientError) as refused:
+        cloudformation.describe_stacks(StackName="theirs")
+    assert code(refused) == "AccessDenied"
+    assert "cloudformation:DescribeStacks" in refused.value.response["Error"]["Message"]
+    iam = as_session(emulator_url, session, "iam")
+    with pytest.raises(ClientError) as not_allowed:
+        iam.get_role(RoleName="anyone")
+    assert "iam:GetRole" in not_allowed.value.response["Error"]["Message"]

@@ -16,6 +16,9 @@ KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k-1"
 KEY_POLICY = Policy("key policy", {"Statement": []})
 
 
+CHANGE_SET = f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:changeSet/import/cs-1"
+
+
 class Resources(calls.State):
     """Plain data: one encrypted table, parameter, log group and bucket."""
 
@@ -59,6 +62,8 @@ class Resources(calls.State):
         return calls.Key(KEY, KEY_POLICY, ["alias/things"])
 
     def stack_arn(self, region: str, name: str) -> str | None:
+        if name == CHANGE_SET:
+            name = "app"
         return (
             f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{name}/1" if name == "app" else None
         )
@@ -283,6 +288,29 @@ def test_kms_keys_describe_the_key_and_its_use() -> None:
     )
     assert "kms:EncryptionAlgorithm" not in described.context
     assert "kms:RequestAlias" not in described.context
+
+
+def test_reads_of_a_role_and_its_policies_are_authorized_on_their_arns() -> None:
+    policy = f"arn:aws:iam::{ACCOUNT}:policy/app-cloudformation-1"
+    assert needs("iam", "ListAttachedRolePolicies", RoleName="app") == [
+        ("iam:ListAttachedRolePolicies", f"arn:aws:iam::{ACCOUNT}:role/app")
+    ]
+    assert needs("iam", "GetPolicyVersion", PolicyArn=policy, VersionId="v1") == [
+        ("iam:GetPolicyVersion", policy)
+    ]
+    with pytest.raises(calls.NotModelled):
+        needs("iam", "CreateRole", RoleName="app")
+
+
+def test_a_change_set_named_by_its_arn_is_authorized_on_its_stack() -> None:
+    """A waiter polls DescribeChangeSet with the change set's ARN alone; the call is still
+    authorized on the stack the change set belongs to."""
+    stack = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/app/1"
+    assert needs("cloudformation", "DescribeChangeSet", ChangeSetName=CHANGE_SET) == [
+        ("cloudformation:DescribeChangeSet", stack)
+    ]
+    gone = CHANGE_SET.replace("cs-1", "cs-2")
+    assert needs("cloudformation", "DescribeChangeSet", ChangeSetName=gone) == []
 
 
 def test_a_key_that_does_not_exist_is_answered_not_found_unchecked() -> None:

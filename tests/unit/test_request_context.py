@@ -141,6 +141,9 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("cloudformation", "DescribeStackDriftDetectionStatus", {"StackDriftDetectionId": "x"}),
     ("cognito-idp", "ListUserPools", {"MaxResults": 60}),
     ("cognito-idp", "DescribeUserPool", {"UserPoolId": "eu-west-1_abc"}),
+    ("iam", "ListAttachedRolePolicies", {"RoleName": "app-cloudformation"}),
+    ("iam", "GetPolicyVersion",
+     {"PolicyArn": "arn:aws:iam::123456789012:policy/app-cloudformation-1", "VersionId": "v1"}),
     ("s3", "ListBucket", {"Bucket": "keyed", "Key": "", "Headers": {},
                           "Query": {"prefix": "items/", "delimiter": "/", "max-keys": "10"}}),
 ]  # fmt: skip
