@@ -29,9 +29,10 @@ def serve(port: int, enforce: bool = True) -> int:
     )
     from werkzeug.serving import make_server
 
-    from offline import atomic_writes, callers, cloudformation, enforcement
+    from offline import atomic_writes, callers, cloudformation, enforcement, iam_resources
 
     cloudformation.install()
+    iam_resources.install()
     atomic_writes.install()
     callers.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request

@@ -41,15 +41,18 @@ def grants(document: Mapping[str, Any]) -> set[Grant]:
     return found
 
 
+def policy_document(iam: Any, arn: str) -> Mapping[str, Any]:
+    """A managed policy's document as in force: its default version."""
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    body = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return dict(json.loads(unquote(body)) if isinstance(body, str) else body)
+
+
 def deployed_documents(iam: Any, role_name: str) -> Iterable[Mapping[str, Any]]:
     """The default version of each managed policy attached to the role."""
     attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
     for policy in attached:
-        arn = policy["PolicyArn"]
-        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
-        body = document["Document"]
-        yield json.loads(unquote(body)) if isinstance(body, str) else body
+        yield policy_document(iam, policy["PolicyArn"])
 
 
 def missing(needed: Mapping[str, Any], deployed: Iterable[Mapping[str, Any]]) -> list[Grant]:

@@ -211,21 +211,31 @@ def check_execution_policy(
     return f"the execution role grants all {len(execution_role.grants(needed))} the template needs"
 
 
-def check_boundary(environment: str, account: str, region: str, build: Path) -> str:
-    """Every role of the template carries the bootstrap's boundary and asks for nothing
-    beyond it: otherwise the execution role may not create it, and the deploy fails half-way
-    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)."""
-    expanded, policy = build / "template.expanded.json", build / "deploy-policies" / "boundary.json"
-    if not (expanded.is_file() and policy.is_file()):
-        raise PreflightError("the deploy policies are not built: run `make policies`")
-    violations = boundary.boundary_violations(
-        json.loads(expanded.read_text()), json.loads(policy.read_text()), environment, account,
-        region,
-    )  # fmt: skip
+def check_boundary(region: str, environment: str, identity: dict[str, str], build: Path) -> str:
+    """Every role of the template carries the boundary the bootstrap made, and is granted
+    nothing beyond it. The boundary in the account is the one that counts: a template whose
+    roles need more waits for an administrator's `make bootstrap`, which is where roles are
+    allowed to grow (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)."""
+    expanded = build / "template.expanded.json"
+    if not expanded.is_file():
+        raise PreflightError("the template is not expanded: run `make policies`")
+    fix = f"make bootstrap REGION={region} ENV={environment}"
+    partition, account = identity["Arn"].split(":")[1], identity["Account"]
+    arn = f"arn:{partition}:iam::{account}:policy/{SPEC.project}-{environment}-boundary"
+    iam = boto3.client("iam", region_name=region, config=FAST)
+    try:
+        document = execution_role.policy_document(iam, arn)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        raise PreflightError(f"cannot read the boundary {arn} ({code}): an administrator runs"
+                             f" `{fix}`") from None  # fmt: skip
+    template = json.loads(expanded.read_text())
+    violations = boundary.boundary_violations(template, document, environment, account, region)
     if violations:
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         raise PreflightError(
-            f"{violations[0]}{more}: fix the template; its roles must stay inside the boundary"
+            f"{violations[0]}{more}: a role must carry the boundary and stay inside it;"
+            f" widening the boundary is an administrator's `{fix}`"
         )
     return "every role carries the boundary and stays inside it"
 
@@ -249,13 +259,13 @@ def run(
         ("origins", lambda: check_origins(environment, config)),
         ("artifacts", lambda: check_artifacts(build)),
         ("lint", lambda: check_lint(build)),
-        ("boundary", lambda: check_boundary(environment, identity["Account"], region, build)),
         ("parameters", lambda: check_parameters(region, environment)),
         ("execution role", lambda: check_execution_role(region, environment, config)),
         (
             "execution policy",
             lambda: check_execution_policy(region, environment, identity, build, config),
         ),
+        ("boundary", lambda: check_boundary(region, environment, identity, build)),
     ]
     for name, check in checks:
         say(f"  ok  {name}: {check()}")

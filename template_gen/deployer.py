@@ -47,10 +47,10 @@ LOG_GROUPS = [
 KEY_ALIASES = {
     "ForAnyValue:StringLike": {"kms:ResourceAliases": ["alias/{stack}", "alias/{stack}-*"]}
 }
-EXECUTION_POLICIES = (
-    "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{stack}-cloudformation-*"
-)
-EXECUTION_ROLE = "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{stack}-cloudformation"
+IAM = "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}"
+EXECUTION_ROLE = IAM + ":role/{stack}-cloudformation"
+EXECUTION_POLICIES = IAM + ":policy/{stack}-cloudformation-*"
+BOUNDARY = IAM + ":policy/{stack}-boundary"
 
 STACK_READS = (
     "cloudformation:DescribeStacks",
@@ -96,9 +96,10 @@ COMMANDS: dict[str, tuple[Grant, ...]] = {
         # deletes a failed first attempt before importing.
         Grant(("s3:ListBucket",), (STACK_BUCKETS,)),
         Grant(("cognito-idp:ListUserPools",), ("*",)),
-        # The preflight compares the execution role's policies with the built ones.
+        # The preflight compares the execution role's policies with the built ones, and the
+        # template's roles with the boundary in the account.
         Grant(("iam:ListAttachedRolePolicies",), (EXECUTION_ROLE,)),
-        Grant(("iam:GetPolicy", "iam:GetPolicyVersion"), (EXECUTION_POLICIES,)),
+        Grant(("iam:GetPolicy", "iam:GetPolicyVersion"), (EXECUTION_POLICIES, BOUNDARY)),
         Grant(("cloudformation:DeleteStack",), (STACK,)),
         Grant(("kms:DescribeKey",), (KEYS,), KEY_ALIASES),
         Grant(("dynamodb:DescribeTable",), (TABLES,)),

@@ -7,6 +7,8 @@ fails where AWS would fail it, with AWS's message.
 - A template role without the permissions boundary: `make deploy`'s preflight stops it,
   naming the role; `sam deploy` alone gets as far as CloudFormation, whose iam:CreateRole
   the execution role may only make with the boundary.
+- A template role granted more than the boundary: the preflight stops it too (a role beyond
+  its boundary would deploy on AWS, with the excess silently ineffective).
 
 Each case runs in a region of its own, so what a failed create retains cannot collide with
 the next case's names.
@@ -36,8 +38,14 @@ def mutated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Account]:
         yield made
 
 
+PREPARED: set[tuple[int, str]] = set()
+
+
 def prepared(made: Account, region: str) -> None:
     """What an administrator does once per region: the SecureStrings and the bootstrap."""
+    if (id(made), region) in PREPARED:
+        return
+    PREPARED.add((id(made), region))
     for target in ("params", "bootstrap"):
         result = made.admin(target, f"REGION={region}", f"ENV={ENV}")
         assert result.returncode == 0, result.stdout[-3000:]
@@ -136,16 +144,64 @@ def test_an_execution_role_without_create_table_fails_and_rolls_back(mutated: Ac
     assert not mutated.client("dynamodb", region).list_tables()["TableNames"]
 
 
+def test_a_role_granted_more_than_the_boundary_fails_to_deploy(mutated: Account) -> None:
+    region = "us-west-2"
+    prepared(mutated, region)
+    arn = policy_arn(mutated, DEPLOYER_POLICY)
+    as_deployer = mutated.as_role(mutated.ci_role([arn]), region)
+    # The health function is given writes to the users table, which no role had when the
+    # administrator bootstrapped: dynamodb:UpdateItem there is beyond the boundary.
+    spec = mutated.root / "template_gen" / "spec.py"
+    declared = spec.read_text()
+    line = "            layers=(),  # the standard library only"
+    assert declared.count(line) == 1
+    spec.write_text(declared.replace(line, "            relations=(writes(USERS.name),),\n" + line))
+    try:
+        stopped = mutated.deployment.make("deploy", f"REGION={region}", f"ENV={ENV}",
+                                          env=as_deployer)  # fmt: skip
+    finally:
+        spec.write_text(declared)
+    assert stopped.returncode != 0
+    own = [ln for ln in stopped.stdout.splitlines() if ln.startswith("make deploy: ")]
+    assert len(own) == 1, stopped.stdout[-3000:]
+    assert re.search(r"HealthRole: dynamodb:UpdateItem on \S+:table/backend-kit-dev-users "
+                     r"is beyond the boundary", own[0]), own[0]  # fmt: skip
+    assert f"make bootstrap REGION={region} ENV={ENV}" in own[0]
+    stacks = mutated.client("cloudformation", region).describe_stacks()["Stacks"]
+    assert STACK not in {s["StackName"] for s in stacks}
+
+
 def test_a_role_without_the_boundary_fails_to_deploy(mutated: Account) -> None:
     region = "us-west-2"
     prepared(mutated, region)
+    arn = policy_arn(mutated, DEPLOYER_POLICY)
+    as_deployer = mutated.as_role(mutated.ci_role([arn]), region)
+    # The template renders its roles without the boundary: make deploy's preflight stops.
+    defaults = mutated.root / "template_gen" / "defaults.py"
+    rendered = defaults.read_text()
+    line = "        PermissionsBoundary=boundary_arn(names),\n"
+    assert rendered.count(line) == 1
+    defaults.write_text(rendered.replace(line, ""))
+    try:
+        stopped = mutated.deployment.make("deploy", f"REGION={region}", f"ENV={ENV}",
+                                          env=as_deployer)  # fmt: skip
+    finally:
+        defaults.write_text(rendered)
+    assert stopped.returncode != 0
+    own = [ln for ln in stopped.stdout.splitlines() if ln.startswith("make deploy: ")]
+    assert len(own) == 1 and "permissions boundary" in own[0], stopped.stdout[-3000:]
+    assert re.search(r"make deploy: preflight failed: \w+Role: ", own[0]), own[0]
+    stacks = mutated.client("cloudformation", region).describe_stacks()["Stacks"]
+    assert STACK not in {s["StackName"] for s in stacks}
+
+    # Past the preflight, with `sam deploy` alone, CloudFormation refuses to make the role.
+    rebuilt = mutated.admin("build")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     template = mutated.root / "build" / "template.yaml"
     text = template.read_text()
     boundaries = re.findall(r"^ +PermissionsBoundary: .*\n", text, re.M)
     assert boundaries, "the template's roles carry no boundary to take away"
     template.write_text(text.replace(boundaries[0], "", 1))
-    arn = policy_arn(mutated, DEPLOYER_POLICY)
-    as_deployer = mutated.as_role(mutated.ci_role([arn]), region)
 
     plain = subprocess.run(
         sam_deploy_command(ENV, region, mutated.root / "samconfig.toml"),

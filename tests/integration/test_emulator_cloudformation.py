@@ -409,3 +409,46 @@ def test_a_stack_made_tables_encryption_is_described_as_the_api_describes_it(
         "SSEType": "KMS",
         "KMSMasterKeyArn": key_arn,
     }
+
+
+def iam_stack(document: dict[str, Any], inline: str, name: str) -> dict[str, Any]:
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"Service": "lambda.amazonaws.com"}}]}  # fmt: skip
+    return {
+        "Resources": {
+            "Managed": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {"ManagedPolicyName": f"{name}-managed", "PolicyDocument": document},
+            },
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": name,
+                    "AssumeRolePolicyDocument": trust,
+                    "ManagedPolicyArns": [{"Ref": "Managed"}],
+                    "Policies": [{"PolicyName": inline, "PolicyDocument": document}],
+                },
+            },
+        }
+    }
+
+
+def test_a_role_takes_its_managed_policies_and_an_update_changes_them(client: Callable) -> None:
+    """aws-resource-iam-role.html: ManagedPolicyArns are attached, and a role's policies
+    change in place; aws-resource-iam-managedpolicy.html: a changed document is a new default
+    version of the same policy."""
+    cloudformation, iam = client("cloudformation"), client("iam")
+    stack, name = unique("iam"), unique("role")
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    first = {"Version": "2012-10-17", "Statement": [read]}
+    run_change_set(cloudformation, stack, "CREATE", iam_stack(first, "one", name))
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == [f"{name}-managed"]
+
+    second = {**first, "Statement": [{**first["Statement"][0], "Action": "s3:PutObject"}]}
+    run_change_set(cloudformation, stack, "UPDATE", iam_stack(second, "two", name))
+    arn = attached[0]["PolicyArn"]
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
+    assert version["PolicyVersion"]["Document"]["Statement"][0]["Action"] == "s3:PutObject"
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == ["two"]
