@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
@@ -38,6 +39,7 @@ class Caller:
     session_token: str | None = None  # the token a session's requests must carry
     expires: datetime | None = None
     session_policy: str | None = None  # a policy passed to AssumeRole, which narrows a session
+    boundary: tuple[Policy, ...] = ()  # the role's permissions boundary, which caps its policies
 
     @property
     def administrator(self) -> bool:
@@ -68,6 +70,25 @@ def _session_caller(session: Any) -> Caller:
 
     role_name = session.role_arn.split("/")[-1]
     role = backend(iam_backends, "aws").get_role(role_name)
+    return _cached(session, role, role_name, session.access_key_id)
+
+
+def service_session(role_arn: str, session_name: str) -> Caller:
+    """A session of `role_arn` that a service assumes to act for the account, as CloudFormation
+    assumes a stack's service role; no key of it ever reaches the emulator."""
+    from moto.iam.models import iam_backends
+
+    role_name = role_arn.split("/")[-1]
+    role = backend(iam_backends, "aws").get_role(role_name)
+    now = datetime.now(UTC).replace(microsecond=0)
+    session = SimpleNamespace(
+        role_arn=role_arn, session_name=session_name, issued_at=now, expiration=now,
+        secret_access_key="", session_token="", policy=None,
+    )  # fmt: skip
+    return _cached(session, role, role_name, f"{role_arn} {session_name}")
+
+
+def _cached(session: Any, role: Any, role_name: str, key: str) -> Caller:
     # A managed policy applies through its default version
     # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html).
     managed = tuple(
@@ -77,12 +98,13 @@ def _session_caller(session: Any) -> Caller:
         if version.is_default
     )
     inline = tuple(sorted(role.policies.items()))
-    state = (role.id, inline, managed, repr(role.tags), session.session_token)
-    built = _BUILT.get(session.access_key_id)
+    boundary = _boundary_document(role)
+    state = (role.id, inline, managed, boundary, repr(role.tags), session.session_token)
+    built = _BUILT.get(key)
     if built is not None and built[0] == state:
         return built[1]
-    caller = _built(session, role, role_name, inline, managed)
-    _BUILT[session.access_key_id] = (state, caller)
+    caller = _built(session, role, role_name, inline, managed, boundary)
+    _BUILT[key] = (state, caller)
     return caller
 
 
@@ -92,6 +114,7 @@ def _built(
     role_name: str,
     inline: tuple[tuple[str, str], ...],
     managed: tuple[tuple[str, str], ...],
+    boundary: tuple[str, str] | None = None,
 ) -> Caller:
     policies = tuple(
         Policy(f"role {role_name} / {name}", _document(document)) for name, document in inline
@@ -108,7 +131,22 @@ def _built(
         arn, (session.role_arn,), role_name, policies, requester,
         str(session.secret_access_key), str(session.session_token),
         session.expiration.replace(tzinfo=UTC), session.policy or None,
+        () if boundary is None else
+        (Policy(f"role {role_name} boundary {boundary[0]}", _document(boundary[1])),),
     )  # fmt: skip
+
+
+def _boundary_document(role: Any) -> tuple[str, str] | None:
+    """The role's permissions boundary as (ARN, default version's document); moto keeps the ARN
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)."""
+    from moto.iam.models import iam_backends
+
+    arn = getattr(role, "permissions_boundary_arn", None)
+    if not arn:
+        return None
+    policy = backend(iam_backends, "aws").get_policy(arn)
+    default = next(v for v in policy.versions if v.is_default)
+    return (str(arn), str(default.document))
 
 
 def _session(access_key: str) -> Any:

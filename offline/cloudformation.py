@@ -15,6 +15,9 @@ in one place, by wrapping the backend's own methods:
 - A change set whose execution fails leaves the stack in ROLLBACK_COMPLETE (a create) or
   UPDATE_ROLLBACK_FAILED (an update) with the reason in the stack's events, which is what
   `sam deploy` reads, rather than an HTTP 500.
+- Each resource create, read (import), update and delete is authorized as the stack acts: as
+  a session of its service role (RoleARN), else as the caller (offline/stack_role.py). A
+  refusal fails the resource and rolls the stack back, as AWS does.
 - An update creates and modifies resources in dependency order, then deletes what the new
   template dropped unless its DeletionPolicy retains it; a resource whose Condition is false
   is neither created, updated nor listed.
@@ -34,7 +37,7 @@ from cfn_flip import load_yaml
 from moto.cloudformation import models, parsing, responses
 from moto.cloudformation.exceptions import ValidationError
 
-from offline import bucket_policy, stack_resources
+from offline import bucket_policy, stack_resources, stack_role
 from offline.intrinsics import references
 from offline.patching import wrap
 from template_gen.expand import expand
@@ -79,7 +82,16 @@ def processed(template: str, parameters: dict[str, str], region: str) -> str:
 def _create_stack(original: Callable[..., Any]) -> Callable[..., Any]:
     def create_stack(self: Any, name: str, template: str, parameters: dict[str, str], **kw: Any):
         expanded = processed(template, parameters, self.region_name)
-        stack = original(self, name, expanded, parameters, **kw)
+        role = kw.get("role_arn")
+        try:
+            with stack_role.acting(None, role):
+                stack = original(self, name, expanded, parameters, **kw)
+        except stack_role.Refused as refused:
+            # moto lists the stack before it creates the resources: roll that stack back.
+            stack = next(s for s in self.stacks.values() if s.name == name)
+            with stack_role.acting(None, role):
+                _refused(stack, None, "CREATE", refused)
+        stack_role.remember(stack.stack_id, role)
         _originals[stack.stack_id] = template
         return stack
 
@@ -222,9 +234,33 @@ def _adopt(stack: Any, change_set: Any, imports: list[dict[str, Any]]) -> None:
             raise ValidationError(
                 message=f"{logical}: no {kind} {item['ResourceIdentifier']} exists to import"
             ) from None
+        properties = parsing.clean_json(
+            resources[logical].get("Properties", {}), stack.resource_map
+        )
+        stack_role.check(
+            logical, kind, properties, _physical_id(found), "read", stack.region_name,
+            stack.account_id,
+        )  # fmt: skip
         found.cf_resource_type = kind
         found.logical_resource_id = logical
         parsed[logical] = found
+
+
+def _execute(
+    original: Callable[..., Any], backend: Any, change_set: Any, name: str, stack_name: str | None
+) -> None:
+    stack = backend.stacks[change_set.stack_id]
+    if change_set.change_set_type != "IMPORT":
+        original(backend, name, stack_name)
+        return
+    _adopt(stack, change_set, _imports.pop(change_set.change_set_id, []))
+    change_set.change_set_type = "UPDATE"  # moto applies it as an update
+    try:
+        original(backend, name, stack_name)
+    finally:
+        change_set.change_set_type = "IMPORT"
+    stack.status = "IMPORT_COMPLETE"
+    stack._add_stack_event("IMPORT_COMPLETE")
 
 
 def _execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -232,25 +268,22 @@ def _execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
         change_set = self.describe_change_set(change_set_name)
         stack = self.stacks[change_set.stack_id]
         kind = change_set.change_set_type
+        stack_role.remember(stack.stack_id, change_set.role_arn)
         try:
-            if kind == "IMPORT":
-                _adopt(stack, change_set, _imports.pop(change_set.change_set_id, []))
-                change_set.change_set_type = "UPDATE"  # moto applies it as an update
-                try:
-                    original(self, change_set_name, stack_name)
-                finally:
-                    change_set.change_set_type = "IMPORT"
-                stack.status = "IMPORT_COMPLETE"
-                stack._add_stack_event("IMPORT_COMPLETE")
-            else:
-                original(self, change_set_name, stack_name)
+            with stack_role.acting(stack.stack_id):
+                _execute(original, self, change_set, change_set_name, stack_name)
+        except stack_role.Refused as refused:
+            with stack_role.acting(stack.stack_id):
+                _refused(stack, change_set, kind, refused)
+            return
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"
             log.warning("stack %s: %s failed: %s", stack.name, kind, reason)
             log.debug("where it failed", exc_info=True)
             stack._add_stack_event(f"{kind}_FAILED", resource_status_reason=reason)
             if kind == "CREATE":
-                _roll_back(stack)
+                with stack_role.acting(stack.stack_id):
+                    _roll_back(stack)
             stack.status = "ROLLBACK_COMPLETE" if kind == "CREATE" else "UPDATE_ROLLBACK_FAILED"
             stack.status_reason = reason
             change_set.execution_status = "EXECUTE_FAILED"
@@ -263,6 +296,76 @@ def _execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
     return execute_change_set
 
 
+def _resource_event(stack: Any, refused: stack_role.Refused, status: str) -> None:
+    stack.events.append(
+        models.Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=refused.logical_id,
+            physical_resource_id="",
+            resource_type=refused.kind,
+            resource_status=status,
+            resource_status_reason=refused.reason,
+            resource_properties=None,
+        )
+    )
+
+
+def _refused(stack: Any, change_set: Any | None, kind: str, refused: stack_role.Refused) -> None:
+    """A handler refused as the stack's principal: the resource fails, and the stack rolls back
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html):
+    a create to ROLLBACK_COMPLETE with what it made deleted; an update to UPDATE_ROLLBACK_COMPLETE
+    with what it added deleted (_update_resources) and the previous template kept."""
+    log.warning("stack %s: %s %s refused: %s", stack.name, refused.logical_id, kind, refused.reason)
+    verb = {"create": "create", "update": "update", "delete": "delete", "read": "import"}
+    _resource_event(stack, refused, f"{verb[refused.operation].upper()}_FAILED")
+    failed = (
+        f"The following resource(s) failed to {verb[refused.operation]}: [{refused.logical_id}]."
+    )
+    if kind == "CREATE":
+        stack._add_stack_event(
+            "ROLLBACK_IN_PROGRESS", resource_status_reason=f"{failed} Rollback requested by user."
+        )
+        _roll_back(stack)
+        stack._add_stack_event("ROLLBACK_COMPLETE")
+        stack.status = "ROLLBACK_COMPLETE"
+    elif kind == "IMPORT":  # imported resources are retained; the new stack is left empty
+        stack._add_stack_event("IMPORT_ROLLBACK_IN_PROGRESS", resource_status_reason=failed)
+        stack.resource_map._parsed_resources = {
+            k: v for k, v in stack.resource_map._parsed_resources.items() if isinstance(v, str)
+        }
+        stack._add_stack_event("IMPORT_ROLLBACK_COMPLETE")
+        stack.status = "IMPORT_ROLLBACK_COMPLETE"
+    else:
+        stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=failed)
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    stack.status_reason = failed
+    if change_set is not None:
+        change_set.execution_status = "EXECUTE_FAILED"
+
+
+def _update_stack(original: Callable[..., Any]) -> Callable[..., Any]:
+    """UpdateStack acts as the RoleARN it is given, else the role the stack keeps; a refused
+    resource rolls the stack back to its template (UPDATE_ROLLBACK_COMPLETE)."""
+
+    def update_stack(self: Any, name: str, template: str, role_arn: str | None, **kw: Any) -> Any:
+        stack = self.get_stack(name)
+        stack_role.remember(stack.stack_id, role_arn)
+        previous = stack.template
+        try:
+            with stack_role.acting(stack.stack_id):
+                return original(self, name=name, template=template, role_arn=role_arn, **kw)
+        except stack_role.Refused as refused:
+            stack.template = previous
+            stack._parse_template()
+            with stack_role.acting(stack.stack_id):
+                _refused(stack, None, "UPDATE", refused)
+            return stack
+
+    return update_stack
+
+
 def _delete_stack(original: Callable[..., Any]) -> Callable[..., Any]:
     """A delete that cannot finish leaves the stack in DELETE_FAILED with the reason, as AWS
     does; moto would drop the stack from its list and answer 500."""
@@ -271,12 +374,18 @@ def _delete_stack(original: Callable[..., Any]) -> Callable[..., Any]:
         stack = next(
             (s for s in self.stacks.values() if name_or_stack_id in (s.name, s.stack_id)), None
         )
+        if stack is not None:
+            stack_role.remember(stack.stack_id, getattr(_request, "role_arn", None))
         try:
-            original(self, name_or_stack_id)
+            with stack_role.acting(stack.stack_id if stack else None):
+                original(self, name_or_stack_id)
         except Exception as error:
             if stack is None:
                 raise
             reason = f"{type(error).__name__}: {error}"
+            if isinstance(error, stack_role.Refused):
+                reason = error.reason
+                _resource_event(stack, error, "DELETE_FAILED")
             log.warning("stack %s: delete failed: %s", stack.name, reason)
             self.stacks[stack.stack_id] = stack
             self.deleted_stacks.pop(stack.stack_id, None)
@@ -306,6 +415,18 @@ def _response_create_change_set(original: Callable[..., Any]) -> Callable[..., A
             _request.resources_to_import = None
 
     return create_change_set
+
+
+def _response_delete_stack(original: Callable[..., Any]) -> Callable[..., Any]:
+    def delete_stack(self: Any) -> Any:
+        # A RoleARN given to DeleteStack becomes the stack's; none keeps the one it has.
+        _request.role_arn = self._get_param("RoleARN")
+        try:
+            return original(self)
+        finally:
+            _request.role_arn = None
+
+    return delete_stack
 
 
 def _response_get_template(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -367,8 +488,16 @@ def _update_in_place(original: Callable[..., Any]) -> Callable[..., Any]:
         condition = resource_json.get("Condition")
         if condition and not resources_map.lazy_condition_map[condition]:
             return None  # not created, so nothing to update; moto checks no condition here
+        existing = resources_map._parsed_resources.get(logical_id)
+        stack_role.check(
+            logical_id, resource_json["Type"], _properties(resource_json, resources_map),
+            _physical_id(existing), "update", kw["region_name"], kw["account_id"],
+        )  # fmt: skip
         updated = original(logical_id, resource_json, resources_map, **kw)
         if updated is None:
+            stack_resources.update_in_place(
+                resource_json["Type"], existing, _properties(resource_json, resources_map)
+            )
             return resources_map._parsed_resources.get(logical_id)
         return updated
 
@@ -399,6 +528,7 @@ def _update_resources(self: Any, template: dict[str, Any], parameters: Any = Non
     behaviors.html). moto adds before it modifies and deletes first, ignoring DeletionPolicy."""
     changes = self.build_resource_diff(template, parameters)
     previous = self._resource_json_map
+    previous_template = self._template
     self._template = template
     if parameters:
         self.input_parameters = parameters
@@ -407,21 +537,131 @@ def _update_resources(self: Any, template: dict[str, Any], parameters: Any = Non
     self.load_conditions()
     self._resource_json_map = template["Resources"]
     added = set(changes["Add"])
-    for name in dependency_order(template["Resources"], added | set(changes["Modify"])):
-        if name in added:
-            _ = self[name]  # moto's map creates a resource on first access
-            continue
-        self._parsed_resources[name] = parsing.parse_and_update_resource(
-            name,
-            template["Resources"][name],
-            self,
-            account_id=self._account_id,
-            region_name=self._region_name,
-        )
+    before = (previous_template, dict(self._parsed_resources))
+    try:
+        for name in dependency_order(template["Resources"], added | set(changes["Modify"])):
+            if name in added:
+                _ = self[name]  # moto's map creates a resource on first access
+                continue
+            self._parsed_resources[name] = parsing.parse_and_update_resource(
+                name,
+                template["Resources"][name],
+                self,
+                account_id=self._account_id,
+                region_name=self._region_name,
+            )
+    except stack_role.Refused:
+        _undo_update(self, added, previous, before)
+        raise
     for name in changes["Remove"]:
         resource = self._parsed_resources.pop(name, None)
         if resource is not None and previous[name].get("DeletionPolicy") not in RETAINED:
-            self._delete_resource(resource, previous[name])
+            try:
+                self._delete_resource(resource, previous[name])
+            except stack_role.Refused as refused:
+                # A failed cleanup leaves the resource and the update complete, as AWS's
+                # UPDATE_COMPLETE_CLEANUP_IN_PROGRESS does (using-cfn-updating-stacks.html).
+                log.warning("cleanup kept %s: %s", name, refused.reason)
+
+
+def _undo_update(
+    resources: Any, added: set[str], previous: dict[str, Any], before: tuple[Any, dict[str, Any]]
+) -> None:
+    """Roll a refused update back: delete what it added, and return to the previous template.
+    A modified resource keeps what moto changed in place (the emulator keeps no earlier copy)."""
+    for name in added:
+        made = resources._parsed_resources.get(name)
+        if made is not None and not isinstance(made, str) and name not in before[1]:
+            try:
+                resources._delete_resource(made, resources._resource_json_map[name])
+            except Exception as error:
+                log.warning("rollback left %s behind: %s", name, error)
+    resources._template = before[0]
+    resources._resource_json_map = previous
+    resources._parsed_resources = before[1]
+    resources.load_conditions()
+
+
+def _properties(resource_json: dict[str, Any], resources: Any) -> dict[str, Any]:
+    """The resource's properties with intrinsics resolved, as moto resolves them to create it."""
+    return dict(parsing.clean_json(resource_json.get("Properties") or {}, resources))
+
+
+def _physical_id(resource: Any) -> str | None:
+    if resource is None or isinstance(resource, str):
+        return None
+    try:
+        return str(resource.physical_resource_id)
+    except Exception:  # a model without one: the handler's ARNs come from its properties
+        return None
+
+
+def _authorized_create(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The create handler's actions, decided as the stack acts: those that name the resource by
+    its properties before it is made, those that need its physical id after; a refusal after
+    deletes what was just made."""
+
+    def parse_and_create_resource(
+        logical_id: str, resource_json: dict[str, Any], resources: Any, **kw: Any
+    ) -> Any:
+        condition = resource_json.get("Condition")
+        if condition and not resources.lazy_condition_map[condition]:
+            return None
+        kind = resource_json["Type"]
+        region, account = kw["region_name"], kw["account_id"]
+        properties = _properties(resource_json, resources)
+        done = stack_role.check(logical_id, kind, properties, None, "create", region, account)
+        made = original(logical_id, resource_json, resources, **kw)
+        if made is None:
+            return None
+        try:
+            stack_role.check(
+                logical_id, kind, properties, _physical_id(made), "create", region, account, done
+            )
+        except stack_role.Refused:
+            try:
+                resources._delete_resource(made, resource_json)
+            except Exception as error:
+                log.warning("could not delete refused %s: %s", logical_id, error)
+            raise
+        return made
+
+    return parse_and_create_resource
+
+
+def _authorized_delete(original: Callable[..., Any]) -> Callable[..., Any]:
+    def delete_resource(self: Any, resource: Any, resource_json: dict[str, Any]) -> None:
+        logical = getattr(resource, "logical_resource_id", "")
+        # moto deletes in no particular order; AWS deletes a resource before what it refers to.
+        # What was deleted already is put back for the resolution only, so a Ref to it reads
+        # as it did, and moto's lazy map does not create it again.
+        gone: dict[str, Any] = self.__dict__.setdefault("_offline_deleted", {})
+        back = {k: v for k, v in gone.items() if k not in self._parsed_resources}
+        self._parsed_resources.update(back)
+        properties: dict[str, Any] = {}
+        try:
+            parsed = set(self._parsed_resources)
+            for key, value in (resource_json.get("Properties") or {}).items():
+                try:
+                    resolvable = references(value) <= parsed
+                    properties[key] = parsing.clean_json(value, self) if resolvable else value
+                except Exception:  # an attribute moto cannot read any more: keep it as written
+                    properties[key] = value
+        finally:
+            for key in back:
+                self._parsed_resources.pop(key, None)
+        boundary = getattr(resource, "permissions_boundary_arn", None)
+        if boundary:  # the boundary the role has, which its DeleteRole request carries
+            properties["PermissionsBoundary"] = boundary
+        stack_role.check(
+            logical, resource_json["Type"], properties, _physical_id(resource), "delete",
+            self._region_name, self._account_id,
+        )  # fmt: skip
+        original(self, resource, resource_json)
+        if logical:
+            gone[logical] = resource
+
+    return delete_resource
 
 
 def install() -> None:
@@ -437,7 +677,11 @@ def install() -> None:
     wrap(backend, "create_change_set", _create_change_set)
     wrap(backend, "execute_change_set", _execute_change_set)
     wrap(backend, "delete_stack", _delete_stack)
+    wrap(backend, "update_stack", _update_stack)
     response = responses.CloudFormationResponse
     wrap(response, "create_change_set", _response_create_change_set)
     wrap(response, "get_template", _response_get_template)
+    wrap(response, "delete_stack", _response_delete_stack)
+    wrap(parsing, "parse_and_create_resource", _authorized_create)
+    wrap(parsing.ResourceMap, "_delete_resource", _authorized_delete)
     wrap(response, "_get_stack_from_s3_url", _response_template_from_s3)

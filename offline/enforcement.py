@@ -28,15 +28,15 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from offline import call_parser, calls, post_form, post_policy, request_context, sigv4
+from offline import call_parser, calls, post_form, post_policy, request_context, sigv4, stack_role
 from offline.audit import Audit
 from offline.callers import ADMINISTRATOR, Caller, caller_of, secret_of
 from offline.calls import Call, Check, NotModelled
 from offline.endpoint import ACCOUNT
 from offline.moto_state import MotoState, backend
-from offline.policy import Decision, PolicyError, Request, authorize
+from offline.policy import Decision, PolicyError, Request, authorize, within_boundary
 from offline.request_context import ANONYMOUS, Arrival, Requester, Signature
-from offline.service_errors import Answer, authentication, refusal
+from offline.service_errors import REQUEST_BODY, Answer, authentication, refusal
 
 log = logging.getLogger("offline.enforcement")
 Environ = dict[str, Any]
@@ -58,6 +58,13 @@ COGNITO_PUBLIC = frozenset({
 # A user pool's keys and discovery document are public: API Gateway's JWT authorizer fetches
 # them unsigned (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html).
 PUBLIC_SUFFIXES = ("/.well-known/jwks.json", "/.well-known/openid-configuration")
+# The services whose refusals are `AccessDenied` (S3 and the query-protocol services: "An error
+# occurred (AccessDenied) when calling the DescribeStacks operation"); the JSON services say
+# AccessDeniedException.
+QUERY_AND_S3 = frozenset({"s3", "sts", "cloudformation", "iam"})
+# Who signed the request being served, and how it came, for CloudFormation's resource
+# operations to act as (offline/stack_role.py).
+SERVING = "offline.serving"
 # The emulator's own index page, which says it is up (offline/endpoint.py's reachable()).
 READINESS = "/moto-api/"
 
@@ -70,6 +77,8 @@ class Enforcement:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         body = _body(environ)
+        # A refusal is spelled by the request's protocol, which a query form's body tells.
+        environ[REQUEST_BODY] = body
         try:
             answer = self.decide(environ, body)
         except Exception as error:  # never a silent allow: refuse, and say why in the log
@@ -85,7 +94,11 @@ class Enforcement:
         served = environ.pop(FORM_BODY, body)
         environ["wsgi.input"] = io.BytesIO(served)
         environ["CONTENT_LENGTH"] = str(len(served))
-        return self.app(environ, start_response)
+        serving = environ.pop(SERVING, None)
+        if serving is None:
+            return self.app(environ, start_response)
+        with stack_role.serving(serving[0], self.audit, serving[1]):
+            return self.app(environ, start_response)
 
     def decide(self, environ: Environ, body: bytes) -> Answer | None:
         """None to serve the request; else the refusal to answer with."""
@@ -110,13 +123,14 @@ class Enforcement:
             expired = sigv4.Failure(sigv4.EXPIRED_TOKEN)
             return authentication(environ, body, signature.service, expired)
         call = call_parser.parse(environ, body, signature.service, signature.region, ACCOUNT)
+        arrival = _arrival(environ, now, signature.region, _signed(signature))
+        environ[SERVING] = (caller, arrival)
         if caller.administrator:  # the administrator identity: allowed, and recorded
             self.audit.record(
                 role=None, caller=ADMINISTRATOR, action=f"{call.service}:{call.operation}",
                 allowed=True, reason="the emulator's administrator identity",
             )  # fmt: skip
             return None
-        arrival = _arrival(environ, now, signature.region, _signed(signature))
         return self.authorize(environ, caller, call, arrival)
 
     def unsigned(self, environ: Environ, body: bytes) -> Answer | None:
@@ -173,7 +187,7 @@ class Enforcement:
             if check.why:
                 message += f" ({check.why})"
             log.warning("refused %s", message)
-            code = "AccessDenied" if call.service in ("s3", "sts") else "AccessDeniedException"
+            code = "AccessDenied" if call.service in QUERY_AND_S3 else "AccessDeniedException"
             return refusal(environ, call.service, code, message, 403)
         return None
 
@@ -204,6 +218,8 @@ class Enforcement:
             decision = authorize(
                 request, policies, check.resource_policy, resource_required=check.resource_required
             )
+            if caller is not None:
+                decision = within_boundary(decision, caller.boundary)
         except PolicyError as error:  # a policy the evaluator cannot read: refuse, loudly
             decision = Decision(
                 False, request, f"because the emulator cannot evaluate: {error}", None

@@ -810,3 +810,30 @@ def condition_holds(block: Mapping[str, Any], context: Mapping[str, str | Sequen
 def not_principal_spares(entries: list[str], request: Request) -> bool:
     """Whether a NotPrincipal's AWS entries leave the caller out."""
     return _exempted(entries, request)
+
+
+BOUNDARY = "permissions boundary"
+
+
+def within_boundary(decision: Decision, boundary: Sequence[Policy]) -> Decision:
+    """A role session's decision limited by its role's permissions boundary: an explicit deny
+    in the boundary denies, and what identity policies allow must be allowed by the boundary
+    too (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html,
+    "Evaluating effective permissions with boundaries")."""
+    if not boundary or decision.explicitly_denied:
+        return decision
+    request = decision.request
+    lowered = _lowered(request.context)
+    matches = [evaluate(p, request, resource_policy=False, lowered=lowered) for p in boundary]
+    denied = next((m for m in matches if m.effect is Effect.DENY), None)
+    if denied is not None:
+        # "with an explicit deny in a permissions boundary" (troubleshoot_access-denied.html)
+        return Decision(False, request, f"with an explicit deny in a {BOUNDARY}", denied)
+    if not decision.allowed:
+        return decision
+    if any(m.effect is Effect.ALLOW for m in matches):
+        return decision
+    # "because no permissions boundary allows the <action> action" (troubleshoot_access-denied.html)
+    return Decision(
+        False, request, f"because no {BOUNDARY} allows the {request.action} action", None
+    )

@@ -624,8 +624,44 @@ def _key_policy_as_text() -> None:
     _created_with(models.Key, change)
 
 
+def _layer_named() -> None:
+    """An AWS::Lambda::LayerVersion is published under its LayerName
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-layerversion.html#cfn-lambda-layerversion-layername);
+    moto publishes it under a name it generates from the stack, so the version's ARN was not the
+    one a policy naming the layer grants."""
+    from moto.awslambda import models
+
+    LayerVersion: Any = models.LayerVersion
+
+    def make(original: Any) -> Callable[..., Any]:  # bound to the model: called as cls's
+        def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
+            layer_name = cloudformation_json.get("Properties", {}).get("LayerName")
+            return original(layer_name if isinstance(layer_name, str) else name,
+                            cloudformation_json, *args, **kw)  # fmt: skip
+
+        return create
+
+    wrap(LayerVersion, "create_from_cloudformation_json", make)
+
+
+def update_in_place(kind: str, resource: Any, properties: dict[str, Any]) -> None:
+    """What an update of a type moto cannot update changes on the resource it keeps: a table's
+    TimeToLiveSpecification (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-timetolivespecification,
+    "Update requires: No interruption")."""
+    if kind != "AWS::DynamoDB::Table" or resource is None:
+        return
+    from moto.dynamodb.models import dynamodb_backends
+
+    spec = properties.get("TimeToLiveSpecification")
+    backend = dynamodb_backends[resource.account_id][resource.region_name]
+    if isinstance(spec, dict) and "AttributeName" in spec:
+        enabled = str(spec.get("Enabled", False)).lower() == "true"
+        backend.update_time_to_live(resource.name, {**spec, "Enabled": enabled})
+
+
 def register() -> None:
     """Make moto's CloudFormation see the models (its type map is cached on first use)."""
+    _layer_named()
     _complete_lambda_version()
     _complete_lambda_function()
     _lambda_permission_named()

@@ -1,7 +1,7 @@
 """Deploying without administrator rights, as the README's section of that name says: an
 administrator runs `make params` and `make bootstrap` once; then a principal holding only the
 deployer policy runs `make deploy`, an update (a changed function and a changed table
-property), an update that removes resources, `make outputs`, `make drift` and `make destroy`.
+property), an update that removes resources, `make outputs` and `make destroy`.
 
 The emulator authorizes every call SAM CLI and the commands make as that principal, and every
 resource operation CloudFormation performs as the bootstrap's execution role, with the same
@@ -177,15 +177,15 @@ def test_the_deployer_removes_resources(deployed: Account) -> None:
         iam.get_role(RoleName=removed_role)
 
 
-def test_the_deployer_reads_outputs_and_drift(deployed: Account) -> None:
+def test_the_deployer_reads_the_outputs(deployed: Account) -> None:
+    # Drift detection is not modelled by the emulator (tests/ops covers `make drift` against
+    # a recorded answer); its deployer grants are listed in build/deploy-iam-report.md.
     shown = deployer_make(
         deployed, "-s", "outputs", f"REGION={REGION}", f"ENV={ENV}", "FORMAT=json"
     )
     assert stack(deployed)["Outputs"], "the stack has outputs to show"
     for output in stack(deployed)["Outputs"]:
         assert output["OutputValue"] in shown, output["OutputKey"]
-    drift = deployer_make(deployed, "drift", f"REGION={REGION}", f"ENV={ENV}")
-    assert re.search(rf"^{STACK}: \w+ \(\d+ drifted\)$", drift, re.M), drift[-2000:]
 
 
 def test_the_deployer_destroys(deployed: Account) -> None:
