@@ -118,11 +118,13 @@ def test_an_execution_role_without_create_table_fails_and_rolls_back(mutated: Ac
     prepared(mutated, region)
     iam = mutated.client("iam", region)
     attached = iam.list_attached_role_policies(RoleName=EXECUTION_ROLE)["AttachedPolicies"]
-    hits = 0
+    hits, restore = 0, []
     for policy in attached:
         narrowed, found = without(document(mutated, policy["PolicyArn"]), "dynamodb:CreateTable")
         if found:
             hits += found
+            default = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+            restore.append((policy["PolicyArn"], default))
             iam.create_policy_version(
                 PolicyArn=policy["PolicyArn"], PolicyDocument=json.dumps(narrowed),
                 SetAsDefault=True,
@@ -131,7 +133,17 @@ def test_an_execution_role_without_create_table_fails_and_rolls_back(mutated: Ac
     arn = policy_arn(mutated, DEPLOYER_POLICY)
     as_deployer = mutated.as_role(mutated.ci_role([arn]), region)
 
-    result = mutated.deployment.make("deploy", f"REGION={region}", f"ENV={ENV}", env=as_deployer)
+    # `make deploy`'s preflight would stop at the narrowed role; `sam deploy` alone shows what
+    # CloudFormation does with it. IAM is global: the role is restored for the other cases.
+    try:
+        result = subprocess.run(
+            sam_deploy_command(ENV, region, mutated.root / "samconfig.toml"),
+            cwd=mutated.root, env=as_deployer, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, timeout=600,
+        )  # fmt: skip
+    finally:
+        for arn_, version in restore:
+            iam.set_default_policy_version(PolicyArn=arn_, VersionId=version)
 
     assert result.returncode != 0
     assert status(mutated, region) == "ROLLBACK_COMPLETE"

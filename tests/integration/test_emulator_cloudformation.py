@@ -440,12 +440,12 @@ def test_a_role_takes_its_managed_policies_and_an_update_changes_them(client: Ca
     cloudformation, iam = client("cloudformation"), client("iam")
     stack, name = unique("iam"), unique("role")
     read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
-    first = {"Version": "2012-10-17", "Statement": [read]}
+    first: dict[str, Any] = {"Version": "2012-10-17", "Statement": [read]}
     run_change_set(cloudformation, stack, "CREATE", iam_stack(first, "one", name))
     attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == [f"{name}-managed"]
 
-    second = {**first, "Statement": [{**first["Statement"][0], "Action": "s3:PutObject"}]}
+    second = {**first, "Statement": [{**read, "Action": "s3:PutObject"}]}
     run_change_set(cloudformation, stack, "UPDATE", iam_stack(second, "two", name))
     arn = attached[0]["PolicyArn"]
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
