@@ -59,7 +59,9 @@ def serving(
 
 @pytest.fixture(scope="session")
 def built() -> None:
-    subprocess.run([sys.executable, "build.py"], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "build.py"], cwd=ROOT, check=True, capture_output=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="session")

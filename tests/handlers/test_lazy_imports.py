@@ -21,6 +21,7 @@ def imported_after(script: str) -> set[str]:
         capture_output=True,
         text=True,
         check=True,
+        timeout=600,
     )
     return set(result.stdout.split())
 

@@ -77,6 +77,7 @@ def project_copy(destination: Path) -> Path:
         cwd=ROOT,
         capture_output=True,
         check=True,
+        timeout=600,
     ).stdout.decode()
     for name in filter(None, listed.split("\0")):
         source = ROOT / name

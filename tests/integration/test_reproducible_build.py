@@ -61,6 +61,7 @@ def run_build(root: Path, umask: int, tz: str, seed: str, cwd: Path) -> None:
         preexec_fn=lambda: os.umask(umask),
         check=True,
         capture_output=True,
+        timeout=600,
     )
 
 
@@ -123,7 +124,7 @@ def test_build_py_no_op_touches_nothing_and_a_change_touches_only_its_zip(
     run_build(root, 0o022, "UTC", "0", cwd=root)
     before, stamps = outputs(root), mtimes(root / "build")
     result = subprocess.run([sys.executable, "build.py"], cwd=root, capture_output=True,
-                            text=True, check=True)  # fmt: skip
+                            text=True, check=True, timeout=600)  # fmt: skip
     assert mtimes(root / "build") == stamps
     assert result.stdout.count(" cached ") == len(SPEC.functions) + len(SPEC.layers)
     assert "template cached" in result.stdout
@@ -153,6 +154,7 @@ def test_without_node_build_py_says_what_to_install_in_one_line(tmp_path: Path) 
         env={**os.environ, "PATH": str(bare), "BYTECODE_CACHE": str(tmp_path / "cache")},
         capture_output=True,
         text=True,
+        timeout=600,
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [

@@ -36,7 +36,9 @@ def emulator() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def built() -> None:
-    subprocess.run([sys.executable, "build.py"], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "build.py"], cwd=ROOT, check=True, capture_output=True, timeout=600
+    )
 
 
 def client(emulator: dict[str, str], service: str, region: str) -> Any:

@@ -34,6 +34,7 @@ def make_params(env: dict[str, str], region: str, environment: str, *extra: str)
         capture_output=True,
         text=True,
         check=True,
+        timeout=600,
     )
     return result.stdout
 

@@ -20,7 +20,13 @@ def outside_git() -> dict[str, str]:
 
 def git(repo: Path, *args: str) -> str:
     result = subprocess.run(
-        ["git", *args], cwd=repo, env=outside_git(), capture_output=True, text=True, check=True
+        ["git", *args],
+        cwd=repo,
+        env=outside_git(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     return result.stdout
 

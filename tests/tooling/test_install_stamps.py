@@ -19,6 +19,7 @@ def planned(repo: Path) -> str:
         capture_output=True,
         text=True,
         check=True,
+        timeout=600,
     )
     return result.stdout
 

@@ -46,6 +46,7 @@ def read_database(repo: Path) -> Database:
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,
     ).stdout
     variables_part, files_part = text.split("\n# Files\n", 1)
     values: dict[str, tuple[str, str]] = {}
@@ -125,6 +126,7 @@ def listed(repo: Path) -> dict[str, dict[str, str]]:
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     assert not (repo / ".venv").exists(), "make help installed the toolchain"
@@ -221,6 +223,7 @@ def test_a_missing_makefile_is_one_clear_line() -> None:
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,
     )
     assert result.returncode == 2
     assert result.stderr == "make help: no such makefile: no-such.mk\n"

@@ -27,6 +27,7 @@ def pre_commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
         stdin=subprocess.DEVNULL,
+        timeout=600,
     )
 
 

@@ -27,6 +27,7 @@ def check_workflow(path: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,
     )
 
 

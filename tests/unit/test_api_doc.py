@@ -68,6 +68,7 @@ def test_no_file_of_the_project_refers_outside_it() -> None:
         capture_output=True,
         text=True,
         check=True,
+        timeout=600,
     ).stdout.split()
     offending = [
         name

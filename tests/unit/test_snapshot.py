@@ -33,6 +33,7 @@ def test_rendering_is_byte_identical_across_processes_and_hash_seeds() -> None:
             capture_output=True,
             text=True,
             check=True,
+            timeout=600,
         ).stdout
         for seed, tz in (("0", "UTC"), ("1", "Asia/Kolkata"), ("4242", "America/Los_Angeles"))
     }
