@@ -12,9 +12,10 @@ in one place, by wrapping the backend's own methods:
   instead of creating them (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
   resource-import-new-stack.html). Each imported resource must carry `DeletionPolicy`, as AWS
   requires.
-- A change set whose execution fails leaves the stack in ROLLBACK_COMPLETE (a create) or
-  UPDATE_ROLLBACK_FAILED (an update) with the reason in the stack's events, which is what
-  `sam deploy` reads, rather than an HTTP 500.
+- A change set whose execution fails leaves the stack in ROLLBACK_COMPLETE (a create),
+  UPDATE_ROLLBACK_FAILED (an update) or IMPORT_ROLLBACK_FAILED (an import), each a state
+  boto3's waiters stop at, with the reason in the stack's events, which is what `sam deploy`
+  reads, rather than an HTTP 500.
 - Each resource create, read (import), update and delete is authorized as the stack acts: as
   a session of its service role (RoleARN), else as the caller (offline/stack_role.py). A
   refusal fails the resource and rolls the stack back, as AWS does.
@@ -212,7 +213,7 @@ def _existing(kind: str, identifier: dict[str, str], account: str, region: str, 
 
 def _adopt(stack: Any, change_set: Any, imports: list[dict[str, Any]]) -> None:
     resources = change_set.template_dict.get("Resources", {})
-    parsed = stack.resource_map._parsed_resources
+    found: dict[str, Any] = {}
     for item in imports:
         logical = item["LogicalResourceId"]
         kind = item["ResourceType"]
@@ -221,7 +222,7 @@ def _adopt(stack: Any, change_set: Any, imports: list[dict[str, Any]]) -> None:
                 message=f"{logical} is a {resources[logical]['Type']}, not {kind}"
             )
         try:
-            found = _existing(
+            found[logical] = _existing(
                 kind,
                 item["ResourceIdentifier"],
                 stack.account_id,
@@ -234,16 +235,33 @@ def _adopt(stack: Any, change_set: Any, imports: list[dict[str, Any]]) -> None:
             raise ValidationError(
                 message=f"{logical}: no {kind} {item['ResourceIdentifier']} exists to import"
             ) from None
-        properties = parsing.clean_json(
-            resources[logical].get("Properties", {}), stack.resource_map
-        )
+    resolving = _import_resolver(stack, change_set, found)
+    for logical, resource in found.items():
+        kind = resources[logical]["Type"]
+        properties = parsing.clean_json(resources[logical].get("Properties", {}), resolving)
         stack_role.check(
-            logical, kind, properties, _physical_id(found), "read", stack.region_name,
+            logical, kind, properties, _physical_id(resource), "read", stack.region_name,
             stack.account_id,
         )  # fmt: skip
-        found.cf_resource_type = kind
-        found.logical_resource_id = logical
-        parsed[logical] = found
+        resource.cf_resource_type = kind
+        resource.logical_resource_id = logical
+    stack.resource_map._parsed_resources.update(found)
+
+
+def _import_resolver(stack: Any, change_set: Any, found: dict[str, Any]) -> Any:
+    """A resource map that resolves the imported resources' properties: the change set's
+    template and parameters (the new stack's own map still holds the empty review template),
+    and only the resources being imported, so a Ref never makes moto create one."""
+    resolving = parsing.ResourceMap(
+        stack.stack_id, stack.name, change_set.parameters or {}, {}, stack.region_name,
+        stack.account_id, change_set.template_dict, None,
+    )  # fmt: skip
+    resolving._resource_json_map = {}
+    resolving.load_mapping()
+    resolving.load_parameters()
+    resolving.load_conditions()
+    resolving._parsed_resources.update(found)
+    return resolving
 
 
 def _execute(
@@ -261,6 +279,15 @@ def _execute(
         change_set.change_set_type = "IMPORT"
     stack.status = "IMPORT_COMPLETE"
     stack._add_stack_event("IMPORT_COMPLETE")
+
+
+# The status a change set's execution leaves when it raised (not a refusal): a create is rolled
+# back; an update or import that raised part-way could not be rolled back cleanly.
+_FAILED = {
+    "CREATE": "ROLLBACK_COMPLETE",
+    "UPDATE": "UPDATE_ROLLBACK_FAILED",
+    "IMPORT": "IMPORT_ROLLBACK_FAILED",
+}
 
 
 def _execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -284,7 +311,7 @@ def _execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
             if kind == "CREATE":
                 with stack_role.acting(stack.stack_id):
                     _roll_back(stack)
-            stack.status = "ROLLBACK_COMPLETE" if kind == "CREATE" else "UPDATE_ROLLBACK_FAILED"
+            stack.status = _FAILED[kind]
             stack.status_reason = reason
             change_set.execution_status = "EXECUTE_FAILED"
             return

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 from cfn_flip import load_yaml
 
 from offline.intrinsics import Context, references, resolve
@@ -202,6 +202,19 @@ def clear_failed_creation(cloudformation: Any, name: str, say: Say) -> None:
     )
 
 
+def import_failure(cloudformation: Any, name: str) -> str:
+    """Why the import failed, as the stack's events say it: each failed resource's reason,
+    else the stack's status."""
+    events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
+    failed = [
+        f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', e['ResourceStatus'])}"
+        for e in events
+        if e["ResourceStatus"].endswith("_FAILED") and e["LogicalResourceId"] != name
+    ]
+    status = stack_status(cloudformation, name)
+    return f"the import into {name} failed ({status}): " + ("; ".join(failed) or "no reason given")
+
+
 def adopt(
     region: str,
     environment: str,
@@ -253,13 +266,18 @@ def adopt(
             for item in found
         ],
         Capabilities=settings["capabilities"].split(),
+        # The import acts as the execution role `sam deploy` passes, not as the caller.
+        **({"RoleARN": settings["role_arn"]} if settings.get("role_arn") else {}),
     )
     cloudformation.get_waiter("change_set_create_complete").wait(
         ChangeSetName=change_set["Id"], WaiterConfig={"Delay": 2, "MaxAttempts": 150}
     )
     cloudformation.execute_change_set(ChangeSetName=change_set["Id"])
-    cloudformation.get_waiter("stack_import_complete").wait(
-        StackName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 900}
-    )
+    try:
+        cloudformation.get_waiter("stack_import_complete").wait(
+            StackName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 900}
+        )
+    except WaiterError:
+        raise AdoptError(import_failure(cloudformation, name)) from None
     say(f"  imported {len(found)} resource(s) into {name}; sam deploy adds the rest")
     return found

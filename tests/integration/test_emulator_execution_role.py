@@ -278,3 +278,53 @@ def test_a_stack_without_a_role_acts_as_the_calling_session(
     )
     refused = [d for d in decisions(audit, role) if d["action"] == "dynamodb:CreateTable"]
     assert refused and not refused[0]["allowed"]
+
+
+def import_change_set(
+    admin: Callable[[str], Any], statements: list[dict[str, Any]]
+) -> tuple[Any, str, str, str]:
+    """An existing table, imported as a role allowed `statements`, its name given by a
+    parameter of the import template (resolved from the change set, not the new stack)."""
+    prefix = unique("p")
+    admin("dynamodb").create_table(**table(f"{prefix}-kept")["Properties"])
+    named = {**table(f"{prefix}-kept"), "DeletionPolicy": "Retain"}
+    named["Properties"] = {**named["Properties"], "TableName": {"Fn::Sub": "${Prefix}-kept"}}
+    body = {"Parameters": {"Prefix": {"Type": "String"}}, "Resources": {"Kept": named}}
+    cloudformation, stack = admin("cloudformation"), unique("adopter")
+    role_arn = execution_role(admin, statements)
+    imports = [{"ResourceType": "AWS::DynamoDB::Table", "LogicalResourceId": "Kept",
+                "ResourceIdentifier": {"TableName": f"{prefix}-kept"}}]  # fmt: skip
+    run_change_set(
+        cloudformation, stack, "IMPORT", body, ResourcesToImport=imports,
+        Parameters=[{"ParameterKey": "Prefix", "ParameterValue": prefix}],
+        RoleARN=role_arn,
+    )  # fmt: skip
+    return cloudformation, stack, f"{prefix}-kept", role_arn.rsplit("/", 1)[-1]
+
+
+def test_an_import_reads_each_resource_as_the_role_on_its_resolved_name(
+    admin: Callable[[str], Any], audit: Path
+) -> None:
+    needed = grants({"Kept": table("*")})
+    cloudformation, stack, name, role = import_change_set(admin, needed)
+    assert status(cloudformation, stack) == "IMPORT_COMPLETE", events(cloudformation, stack)
+    (resource,) = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    assert resource["PhysicalResourceId"] == name
+    read = decisions(audit, role)
+    assert "dynamodb:DescribeTable" in {d["action"] for d in read}
+    assert all(d["allowed"] for d in read)
+
+
+def test_an_import_the_role_may_not_read_rolls_back_and_keeps_the_resource(
+    admin: Callable[[str], Any],
+) -> None:
+    needed = grants({"Kept": table("*")})
+    cloudformation, stack, name, _ = import_change_set(
+        admin, [s for s in needed if s["Action"] != "dynamodb:DescribeTable"]
+    )
+    assert status(cloudformation, stack) == "IMPORT_ROLLBACK_COMPLETE"
+    failed = [e for e in events(cloudformation, stack) if e["ResourceStatus"] == "IMPORT_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Kept"]
+    table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+    assert f"dynamodb:DescribeTable on resource: {table_arn}" in failed[0]["ResourceStatusReason"]
+    assert name in admin("dynamodb").list_tables()["TableNames"]

@@ -171,6 +171,7 @@ def test_policies_are_byte_identical_across_renders_and_hash_seeds(
             capture_output=True,
             text=True,
             check=True,
+            timeout=600,
         ).stdout
         for seed in ("0", "4242")
     }
