@@ -63,7 +63,7 @@ def allow(action: str, resource: str = "*") -> dict[str, Any]:
     return {"Effect": "Allow", "Action": action, "Resource": resource}
 
 
-TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"  # checked, never created
 
 
 def decide(caller: callers.Caller, action: str, resource: str) -> Decision:
@@ -100,75 +100,97 @@ def test_a_boundary_grants_nothing_by_itself(aws: None) -> None:
     assert not decide(callers.service_session(arn, "s"), "dynamodb:PutItem", TABLE_ARN).allowed
 
 
-TABLE: dict[str, Any] = {
-    "Type": "AWS::DynamoDB::Table",
-    "Properties": {
-        "TableName": "orders",
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-    },
-}
+def unique(prefix: str) -> str:
+    """Names no other test meets: moto's state is per process, and a session fixture of another
+    package (tests/handlers) may hold `mock_aws` open in this worker, so it is not reset here."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def create(role_arn: str) -> Any:
+def table(name: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        },
+    }
+
+
+def table_arn(name: str) -> str:
+    return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+
+def create(role_arn: str, stack: str, name: str) -> Any:
     client = boto3.client("cloudformation")
     made = client.create_change_set(
-        StackName="s", ChangeSetName="c", ChangeSetType="CREATE", RoleARN=role_arn,
-        TemplateBody=json.dumps({"Resources": {"Table": TABLE}}),
+        StackName=stack, ChangeSetName="c", ChangeSetType="CREATE", RoleARN=role_arn,
+        TemplateBody=json.dumps({"Resources": {"Table": table(name)}}),
     )  # fmt: skip
     client.execute_change_set(ChangeSetName=made["Id"])
     return client
+
+
+def status(client: Any, stack: str) -> str:
+    return str(client.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"])
+
+
+def tables() -> list[str]:
+    return list(boto3.client("dynamodb").list_tables()["TableNames"])
 
 
 def test_a_stack_role_without_create_table_fails_the_table_as_cloudformation_reports_it(
     aws: None,
 ) -> None:
     arn = role([allow("dynamodb:DescribeTable")])
-    client = create(arn)
-    stack = client.describe_stacks(StackName="s")["Stacks"][0]
-    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    events = client.describe_stack_events(StackName="s")["StackEvents"]
+    stack, name = unique("s"), unique("orders")
+    client = create(arn, stack, name)
+    assert status(client, stack) == "ROLLBACK_COMPLETE"
+    events = client.describe_stack_events(StackName=stack)["StackEvents"]
     failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
-    name = arn.rsplit("/", 1)[-1]
+    role_name = arn.rsplit("/", 1)[-1]
     assert failed[0]["ResourceStatusReason"].startswith(
-        f'Resource handler returned message: "User: arn:aws:sts::{ACCOUNT}:assumed-role/{name}/'
-        f"AWSCloudFormation is not authorized to perform: dynamodb:CreateTable on resource: "
-        f"{TABLE_ARN} because no identity-based policy allows the dynamodb:CreateTable action"
+        f'Resource handler returned message: "User: arn:aws:sts::{ACCOUNT}:assumed-role/'
+        f"{role_name}/AWSCloudFormation is not authorized to perform: dynamodb:CreateTable on "
+        f"resource: {table_arn(name)} because no identity-based policy allows the "
+        "dynamodb:CreateTable action"
     )
-    assert "orders" not in boto3.client("dynamodb").list_tables()["TableNames"]
+    assert name not in tables()
 
 
 def test_a_stack_role_allowed_everything_creates_and_deletes_as_that_role(aws: None) -> None:
     arn = role([allow("*")])
-    client = create(arn)
-    assert client.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
-    assert stack_role.role_of(client.describe_stacks(StackName="s")["Stacks"][0]["StackId"])
+    stack, name = unique("s"), unique("orders")
+    client = create(arn, stack, name)
+    assert status(client, stack) == "CREATE_COMPLETE"
+    assert stack_role.role_of(client.describe_stacks(StackName=stack)["Stacks"][0]["StackId"])
     boto3.client("iam").delete_role_policy(RoleName=arn.rsplit("/", 1)[-1], PolicyName="p")
-    client.delete_stack(StackName="s")  # the remembered role may no longer delete the table
-    assert client.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "DELETE_FAILED"
-    assert "orders" in boto3.client("dynamodb").list_tables()["TableNames"]
+    client.delete_stack(StackName=stack)  # the remembered role may no longer delete the table
+    assert status(client, stack) == "DELETE_FAILED"
+    assert name in tables()
 
 
 def test_without_a_role_or_a_caller_nothing_is_checked(aws: None) -> None:
     """An in-process call (no request being served) acts as nobody the emulator checks."""
-    assert stack_role.check("T", "AWS::DynamoDB::Table", TABLE["Properties"], None, "create",
+    properties = table(unique("orders"))["Properties"]
+    assert stack_role.check("T", "AWS::DynamoDB::Table", properties, None, "create",
                             REGION, ACCOUNT) == frozenset()  # fmt: skip
 
 
 def test_create_stack_and_update_stack_act_as_the_role_and_roll_back_a_refusal(aws: None) -> None:
+    name, other = unique("orders"), unique("other")
     # The table handler lists kms:ListAliases and logs:DescribeLogGroups, which take no resource.
-    arn = role([allow("dynamodb:*", TABLE_ARN), allow("kms:ListAliases"), allow("logs:Describe*")])
-    client = boto3.client("cloudformation")
-    body = {"Resources": {"Table": TABLE}}
-    client.create_stack(StackName="s", RoleARN=arn, TemplateBody=json.dumps(body))
-    assert client.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
-    second = {**TABLE, "Properties": {**TABLE["Properties"], "TableName": "other"}}
-    body["Resources"]["Second"] = second
-    client.update_stack(StackName="s", TemplateBody=json.dumps(body))  # keeps the role
-    stack = client.describe_stacks(StackName="s")["Stacks"][0]
-    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
-    assert "other" not in boto3.client("dynamodb").list_tables()["TableNames"]
-    client.create_stack(StackName="t", RoleARN=arn, TemplateBody=json.dumps({"Resources": {
-        "Other": second}}))  # fmt: skip
-    assert client.describe_stacks(StackName="t")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    arn = role([allow("dynamodb:*", table_arn(name)), allow("kms:ListAliases"),
+                allow("logs:Describe*")])  # fmt: skip
+    client, stack, refused = boto3.client("cloudformation"), unique("s"), unique("t")
+    body = {"Resources": {"Table": table(name)}}
+    client.create_stack(StackName=stack, RoleARN=arn, TemplateBody=json.dumps(body))
+    assert status(client, stack) == "CREATE_COMPLETE"
+    body["Resources"]["Second"] = table(other)
+    client.update_stack(StackName=stack, TemplateBody=json.dumps(body))  # keeps the role
+    assert status(client, stack) == "UPDATE_ROLLBACK_COMPLETE"
+    assert other not in tables()
+    client.create_stack(StackName=refused, RoleARN=arn, TemplateBody=json.dumps({"Resources": {
+        "Other": table(other)}}))  # fmt: skip
+    assert status(client, refused) == "ROLLBACK_COMPLETE"
