@@ -11,6 +11,10 @@ STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 NODE_STAMP := node_modules/.installed-$(shell sha256sum package-lock.json | cut -c1-16)
 TEMPLATE := build/template.yaml
 EXPANDED := build/template.expanded.json
+BOOTSTRAP := build/bootstrap.yaml
+# What the expansion and the policies are made from, besides the template: the generator's
+# code and spec, and the locked tools and data (samtranslator, cfn-lint's schemas, iam-data).
+DERIVED_FROM := $(wildcard template_gen/*.py) $(STAMP) $(NODE_STAMP)
 # Every emulator the tests start records its authorization decisions here.
 AUDIT := build/audit
 PYTEST_ARGS ?=
@@ -77,12 +81,11 @@ lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint on the t
 	@$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	@echo "cfn-lint $(TEMPLATE)"
 	@$(VENV)/bin/cfn-lint $(TEMPLATE)
-	@$(PY) -m template_gen expand
+	@$(MAKE) --no-print-directory -s $(BOOTSTRAP)
 	@echo "cfn-lint -a cfn_lint_serverless.rules $(EXPANDED)"
 	@$(VENV)/bin/cfn-lint -a cfn_lint_serverless.rules -- $(EXPANDED)
-	@$(PY) -m template_gen bootstrap
-	@echo "cfn-lint build/bootstrap.yaml"
-	@$(VENV)/bin/cfn-lint build/bootstrap.yaml
+	@echo "cfn-lint $(BOOTSTRAP)"
+	@$(VENV)/bin/cfn-lint $(BOOTSTRAP)
 	@$(PY) -m template_gen diagram --check
 	@echo "lint: no findings"
 
@@ -105,8 +108,17 @@ invoke: build ## One invocation: make invoke FUNCTION=users EVENT=events/users/l
 	@$(PY) -m offline invoke "$(FUNCTION)" "$(EVENT)"
 
 policies: build ## build/bootstrap.yaml and its policies (build/deploy-policies/), derived from the template
+	@$(MAKE) --no-print-directory -s $(BOOTSTRAP)
+
+# Remade only when an input is newer: build.py leaves an unchanged template's mtime alone.
+# The sub-make above reads the mtimes after `build` has run.
+$(EXPANDED): $(TEMPLATE) $(DERIVED_FROM)
 	@$(PY) -m template_gen expand
+	@touch $@
+
+$(BOOTSTRAP): $(EXPANDED) $(DERIVED_FROM)
 	@$(PY) -m template_gen bootstrap
+	@touch $@
 
 bootstrap: policies ## As an administrator, once: execution role, boundary, deployer policy: REGION=.. ENV=..
 	@$(PY) -m ops bootstrap --region "$(REGION)" --env "$(ENV)"

@@ -13,9 +13,7 @@ bucket, which the deployer may use but not create.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Any
 import tomlkit
 
 from ops.config import ROOT, SAMCONFIG
-from ops.deploy import DeployFailed, sam
+from ops.deploy import DeployFailed, run_sam, sam
 from template_gen.bootstrap import HOME_TAG
 from template_gen.spec import SPEC
 
@@ -92,20 +90,12 @@ def deploy_command(environment: str, region: str, template: Path = TEMPLATE) -> 
 def deploy(
     environment: str, region: str, env: Mapping[str, str] | None = None, quiet: bool = False
 ) -> None:
-    environ = dict(env if env is not None else os.environ)
-    environ.setdefault("SAM_CLI_TELEMETRY", "0")
-    result = subprocess.run(
+    run_sam(
         deploy_command(environment, region),
-        cwd=ROOT,
-        env=environ,
-        stdin=subprocess.DEVNULL,
-        capture_output=quiet,
-        text=True,
+        f"sam deploy of {stack_name(environment)} failed",
+        env=env,
+        quiet=quiet,
     )
-    if result.returncode != 0:
-        output = (result.stderr or result.stdout or "").strip().splitlines() if quiet else []
-        detail = output[-1] if output else f"exit status {result.returncode}"
-        raise DeployFailed(f"sam deploy of {stack_name(environment)} failed: {detail}")
 
 
 def outputs(cloudformation: Any, environment: str) -> Bootstrap:

@@ -58,17 +58,25 @@ def sam_deploy(
 ) -> None:
     """Run `sam deploy` from the repository root; its change set and stack events are the
     progress. Raises DeployFailed with SAM's last line when it fails."""
+    run_sam(
+        sam_deploy_command(environment, region, config, overrides, role_arn),
+        f"sam deploy failed in {region} ({environment})",
+        env=env,
+        quiet=quiet,
+    )
+
+
+def run_sam(
+    command: list[str], failure: str, env: Mapping[str, str] | None = None, quiet: bool = False
+) -> None:
+    """A SAM CLI command from the repository root, its output shown unless `quiet`. Raises
+    DeployFailed as `failure: <SAM's last line>` when it fails."""
     environ = dict(env if env is not None else os.environ)
     environ.setdefault("SAM_CLI_TELEMETRY", "0")  # nothing leaves the machine unasked
     result = subprocess.run(
-        sam_deploy_command(environment, region, config, overrides, role_arn),
-        cwd=ROOT,
-        env=environ,
-        stdin=subprocess.DEVNULL,
-        capture_output=quiet,
-        text=True,
+        command, cwd=ROOT, env=environ, stdin=subprocess.DEVNULL, capture_output=quiet, text=True
     )
     if result.returncode != 0:
         output = (result.stderr or result.stdout or "").strip().splitlines() if quiet else []
         detail = output[-1] if output else f"exit status {result.returncode}"
-        raise DeployFailed(f"sam deploy failed in {region} ({environment}): {detail}")
+        raise DeployFailed(f"{failure}: {detail}")
