@@ -47,6 +47,8 @@ def test_every_hook_is_local_and_runs_the_pinned_toolchain() -> None:
 
 
 def test_every_hook_passes_on_every_file(clone: Path) -> None:
+    # The clone holds the working tree's uncommitted changes, staged: a hook that changes a
+    # file shows as a difference between the working tree and that index.
     result = pre_commit(clone, "--all-files")
     # The hooks' summary lines, then the end of their output: mypy's notes can run long.
     summary = [line for line in result.stdout.splitlines() if "...." in line]
@@ -57,7 +59,8 @@ def test_every_hook_passes_on_every_file(clone: Path) -> None:
             line.startswith(str(hook["name"])) and line.endswith("Passed")
             for line in result.stdout.splitlines()
         ), f"{hook['id']} did not pass:\n{result.stdout}"
-    assert git(clone, "status", "--porcelain") == "", "a hook changed a file"
+    assert git(clone, "diff", "--name-only") == "", "a hook changed a file"
+    assert git(clone, "ls-files", "--others", "--exclude-standard") == "", "a hook made a file"
 
 
 def test_a_ruff_error_fails_the_ruff_hook(clone: Path) -> None:
