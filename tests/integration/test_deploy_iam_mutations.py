@@ -156,23 +156,33 @@ def test_an_execution_role_without_create_table_fails_and_rolls_back(mutated: Ac
     assert not mutated.client("dynamodb", region).list_tables()["TableNames"]
 
 
+def deploy_edited(
+    mutated: Account, region: str, path: str, line: str, replacement: str
+) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+    """`make deploy` as the deployer with one line of the project's `path` replaced, the file
+    restored after; the result and the deployer's environment."""
+    prepared(mutated, region)
+    as_deployer = mutated.as_role(mutated.ci_role([policy_arn(mutated, DEPLOYER_POLICY)]), region)
+    edited = mutated.root / path
+    original = edited.read_text()
+    assert original.count(line) == 1, f"{path} no longer holds {line!r}"
+    edited.write_text(original.replace(line, replacement))
+    try:
+        made = mutated.deployment.make("deploy", f"REGION={region}", f"ENV={ENV}", env=as_deployer)
+    finally:
+        edited.write_text(original)
+    return made, as_deployer
+
+
 def test_a_role_granted_more_than_the_boundary_fails_to_deploy(mutated: Account) -> None:
     region = "us-west-2"
-    prepared(mutated, region)
-    arn = policy_arn(mutated, DEPLOYER_POLICY)
-    as_deployer = mutated.as_role(mutated.ci_role([arn]), region)
     # The health function is given writes to the users table, which no role had when the
     # administrator bootstrapped: dynamodb:UpdateItem there is beyond the boundary.
-    spec = mutated.root / "template_gen" / "spec.py"
-    declared = spec.read_text()
     line = "            layers=(),  # the standard library only"
-    assert declared.count(line) == 1
-    spec.write_text(declared.replace(line, "            relations=(writes(USERS.name),),\n" + line))
-    try:
-        stopped = mutated.deployment.make("deploy", f"REGION={region}", f"ENV={ENV}",
-                                          env=as_deployer)  # fmt: skip
-    finally:
-        spec.write_text(declared)
+    stopped, _ = deploy_edited(
+        mutated, region, "template_gen/spec.py", line,
+        "            relations=(writes(USERS.name),),\n" + line,
+    )  # fmt: skip
     assert stopped.returncode != 0
     own = [ln for ln in stopped.stdout.splitlines() if ln.startswith("make deploy: ")]
     assert len(own) == 1, stopped.stdout[-3000:]
@@ -185,20 +195,9 @@ def test_a_role_granted_more_than_the_boundary_fails_to_deploy(mutated: Account)
 
 def test_a_role_without_the_boundary_fails_to_deploy(mutated: Account) -> None:
     region = "us-west-2"
-    prepared(mutated, region)
-    arn = policy_arn(mutated, DEPLOYER_POLICY)
-    as_deployer = mutated.as_role(mutated.ci_role([arn]), region)
     # The template renders its roles without the boundary: make deploy's preflight stops.
-    defaults = mutated.root / "template_gen" / "defaults.py"
-    rendered = defaults.read_text()
     line = "        PermissionsBoundary=boundary_arn(names),\n"
-    assert rendered.count(line) == 1
-    defaults.write_text(rendered.replace(line, ""))
-    try:
-        stopped = mutated.deployment.make("deploy", f"REGION={region}", f"ENV={ENV}",
-                                          env=as_deployer)  # fmt: skip
-    finally:
-        defaults.write_text(rendered)
+    stopped, as_deployer = deploy_edited(mutated, region, "template_gen/defaults.py", line, "")
     assert stopped.returncode != 0
     own = [ln for ln in stopped.stdout.splitlines() if ln.startswith("make deploy: ")]
     assert len(own) == 1 and "permissions boundary" in own[0], stopped.stdout[-3000:]

@@ -14,26 +14,13 @@ import pytest
 from botocore.exceptions import ClientError, WaiterError
 
 from offline.endpoint import Endpoint
+from tests.templates import dynamodb_table
 
 pytestmark = pytest.mark.integration
 
-SIMPLE_TABLE = {
-    "Type": "AWS::DynamoDB::Table",
-    "DeletionPolicy": "Retain",
-    "Properties": {
-        "TableName": "",
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-    },
-}
-
 
 def table(name: str, **extra: Any) -> dict[str, Any]:
-    resource = json.loads(json.dumps(SIMPLE_TABLE))
-    resource["Properties"]["TableName"] = name
-    resource.update(extra)
-    return resource
+    return {**dynamodb_table(name), "DeletionPolicy": "Retain", **extra}
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from offline.emulator_process import EmulatorProcess
 from offline.endpoint import ACCOUNT, Endpoint
 from offline.ports import free_ports
 from template_gen.deploy_permissions import Place, Resource, needs
+from tests.templates import dynamodb_table
 
 pytestmark = pytest.mark.integration
 REGION = "eu-central-1"
@@ -58,18 +59,6 @@ def emulator_url(audit: Path) -> Iterator[str]:
 @pytest.fixture
 def admin(emulator_url: str) -> Callable[[str], Any]:
     return lambda service: Endpoint(emulator_url).client(service, REGION)
-
-
-def table(name: str) -> dict[str, Any]:
-    return {
-        "Type": "AWS::DynamoDB::Table",
-        "Properties": {
-            "TableName": name,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        },
-    }
 
 
 def function_role(name: str) -> dict[str, Any]:
@@ -149,7 +138,7 @@ def decisions(audit: Path, role: str) -> list[dict[str, Any]]:
 def small_template(names: dict[str, str]) -> dict[str, Any]:
     return {
         "Resources": {
-            "Table": table(names["table"]),
+            "Table": dynamodb_table(names["table"]),
             "FunctionRole": function_role(names["role"]),
             "Function": function(names["function"], "FunctionRole"),
         }
@@ -219,12 +208,12 @@ def test_an_update_whose_new_resource_is_refused_rolls_back(
     admin: Callable[[str], Any],
 ) -> None:
     first, second = unique("t"), unique("t")
-    template = {"Resources": {"Table": table(first)}}
+    template = {"Resources": {"Table": dynamodb_table(first)}}
     role_arn = execution_role(admin, grants(template["Resources"]))
     cloudformation, stack = admin("cloudformation"), unique("stack")
     run_change_set(cloudformation, stack, "CREATE", template, RoleARN=role_arn)
     assert status(cloudformation, stack) == "CREATE_COMPLETE"
-    updated = {"Resources": {"Table": table(first), "Second": table(second)}}
+    updated = {"Resources": {"Table": dynamodb_table(first), "Second": dynamodb_table(second)}}
     run_change_set(cloudformation, stack, "UPDATE", updated)  # keeps the stack's role
     assert status(cloudformation, stack) == "UPDATE_ROLLBACK_COMPLETE"
     failed = [e for e in events(cloudformation, stack) if e["ResourceStatus"] == "CREATE_FAILED"]
@@ -240,7 +229,7 @@ def test_a_delete_the_remembered_role_may_not_make_fails(
     admin: Callable[[str], Any],
 ) -> None:
     name = unique("t")
-    template = {"Resources": {"Table": table(name)}}
+    template = {"Resources": {"Table": dynamodb_table(name)}}
     creates = [s for s in grants(template["Resources"]) if s["Action"] != "dynamodb:DeleteTable"]
     role_arn = execution_role(admin, creates)
     cloudformation, stack = admin("cloudformation"), unique("stack")
@@ -255,7 +244,7 @@ def test_a_stack_without_a_role_acts_as_the_calling_session(
     admin: Callable[[str], Any], emulator_url: str, audit: Path
 ) -> None:
     name = unique("t")
-    template = {"Resources": {"Table": table(name)}}
+    template = {"Resources": {"Table": dynamodb_table(name)}}
     deploying = [
         {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
         *[s for s in grants(template["Resources"]) if s["Action"] != "dynamodb:CreateTable"],
@@ -286,8 +275,8 @@ def import_change_set(
     """An existing table, imported as a role allowed `statements`, its name given by a
     parameter of the import template (resolved from the change set, not the new stack)."""
     prefix = unique("p")
-    admin("dynamodb").create_table(**table(f"{prefix}-kept")["Properties"])
-    named = {**table(f"{prefix}-kept"), "DeletionPolicy": "Retain"}
+    admin("dynamodb").create_table(**dynamodb_table(f"{prefix}-kept")["Properties"])
+    named = {**dynamodb_table(f"{prefix}-kept"), "DeletionPolicy": "Retain"}
     named["Properties"] = {**named["Properties"], "TableName": {"Fn::Sub": "${Prefix}-kept"}}
     body = {"Parameters": {"Prefix": {"Type": "String"}}, "Resources": {"Kept": named}}
     cloudformation, stack = admin("cloudformation"), unique("adopter")
@@ -305,7 +294,7 @@ def import_change_set(
 def test_an_import_reads_each_resource_as_the_role_on_its_resolved_name(
     admin: Callable[[str], Any], audit: Path
 ) -> None:
-    needed = grants({"Kept": table("*")})
+    needed = grants({"Kept": dynamodb_table("*")})
     cloudformation, stack, name, role = import_change_set(admin, needed)
     assert status(cloudformation, stack) == "IMPORT_COMPLETE", events(cloudformation, stack)
     (resource,) = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
@@ -318,7 +307,7 @@ def test_an_import_reads_each_resource_as_the_role_on_its_resolved_name(
 def test_an_import_the_role_may_not_read_rolls_back_and_keeps_the_resource(
     admin: Callable[[str], Any],
 ) -> None:
-    needed = grants({"Kept": table("*")})
+    needed = grants({"Kept": dynamodb_table("*")})
     cloudformation, stack, name, _ = import_change_set(
         admin, [s for s in needed if s["Action"] != "dynamodb:DescribeTable"]
     )

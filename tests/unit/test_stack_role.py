@@ -20,6 +20,7 @@ from offline.endpoint import ACCOUNT
 from offline.enforcement import Enforcement
 from offline.policy import Decision
 from offline.request_context import Arrival
+from tests.templates import dynamodb_table
 
 REGION = "us-east-1"
 TRUST = {
@@ -106,18 +107,6 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def table(name: str) -> dict[str, Any]:
-    return {
-        "Type": "AWS::DynamoDB::Table",
-        "Properties": {
-            "TableName": name,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        },
-    }
-
-
 def table_arn(name: str) -> str:
     return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
 
@@ -126,7 +115,7 @@ def create(role_arn: str, stack: str, name: str) -> Any:
     client = boto3.client("cloudformation")
     made = client.create_change_set(
         StackName=stack, ChangeSetName="c", ChangeSetType="CREATE", RoleARN=role_arn,
-        TemplateBody=json.dumps({"Resources": {"Table": table(name)}}),
+        TemplateBody=json.dumps({"Resources": {"Table": dynamodb_table(name)}}),
     )  # fmt: skip
     client.execute_change_set(ChangeSetName=made["Id"])
     return client
@@ -173,7 +162,7 @@ def test_a_stack_role_allowed_everything_creates_and_deletes_as_that_role(aws: N
 
 def test_without_a_role_or_a_caller_nothing_is_checked(aws: None) -> None:
     """An in-process call (no request being served) acts as nobody the emulator checks."""
-    properties = table(unique("orders"))["Properties"]
+    properties = dynamodb_table(unique("orders"))["Properties"]
     assert stack_role.check("T", "AWS::DynamoDB::Table", properties, None, "create",
                             REGION, ACCOUNT) == frozenset()  # fmt: skip
 
@@ -184,13 +173,13 @@ def test_create_stack_and_update_stack_act_as_the_role_and_roll_back_a_refusal(a
     arn = role([allow("dynamodb:*", table_arn(name)), allow("kms:ListAliases"),
                 allow("logs:Describe*")])  # fmt: skip
     client, stack, refused = boto3.client("cloudformation"), unique("s"), unique("t")
-    body = {"Resources": {"Table": table(name)}}
+    body = {"Resources": {"Table": dynamodb_table(name)}}
     client.create_stack(StackName=stack, RoleARN=arn, TemplateBody=json.dumps(body))
     assert status(client, stack) == "CREATE_COMPLETE"
-    body["Resources"]["Second"] = table(other)
+    body["Resources"]["Second"] = dynamodb_table(other)
     client.update_stack(StackName=stack, TemplateBody=json.dumps(body))  # keeps the role
     assert status(client, stack) == "UPDATE_ROLLBACK_COMPLETE"
     assert other not in tables()
     client.create_stack(StackName=refused, RoleARN=arn, TemplateBody=json.dumps({"Resources": {
-        "Other": table(other)}}))  # fmt: skip
+        "Other": dynamodb_table(other)}}))  # fmt: skip
     assert status(client, refused) == "ROLLBACK_COMPLETE"
