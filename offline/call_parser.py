@@ -12,6 +12,7 @@ URI-encoded once by the client: https://docs.aws.amazon.com/AmazonS3/latest/API/
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -77,6 +78,29 @@ def _query(body: bytes) -> tuple[str, dict[str, Any]]:
     return form.get("Action", ""), form
 
 
+# Lambda's REST operations the deploy commands make, by method and path
+# (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html).
+LAMBDA_OPERATIONS = (
+    ("GET", re.compile(r"/2015-03-31/functions/(?P<FunctionName>[^/]+)/configuration/?"),
+     "GetFunctionConfiguration"),
+)  # fmt: skip
+
+
+def _lambda(environ: Environ) -> tuple[str, dict[str, Any]]:
+    """A modelled Lambda REST call as its operation and parameters (the path's, and the
+    query's Qualifier); any other as its method and path."""
+    method, path = environ["REQUEST_METHOD"], unquote(str(environ.get("PATH_INFO", "")))
+    for verb, pattern, operation in LAMBDA_OPERATIONS:
+        matched = pattern.fullmatch(path)
+        if verb == method and matched:
+            params: dict[str, Any] = dict(matched.groupdict())
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            if query.get("Qualifier"):
+                params["Qualifier"] = query["Qualifier"][0]
+            return operation, params
+    return f"{method} {path}", {}
+
+
 def parse(environ: Environ, body: bytes, service: str, region: str, account: str) -> Call:
     """The call a request makes to `service` in `region`, as its signature scopes it."""
     target = environ.get("HTTP_X_AMZ_TARGET")
@@ -87,6 +111,8 @@ def parse(environ: Environ, body: bytes, service: str, region: str, account: str
         operation, params = _s3(environ)
     elif environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         operation, params = _query(body)
+    elif service == "lambda":
+        operation, params = _lambda(environ)
     else:
         operation = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
         params = {}

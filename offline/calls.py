@@ -736,9 +736,23 @@ def sts(call: Call, state: State) -> list[Check]:
     raise NotModelled(f"sts:{call.operation}")
 
 
+def lambda_(call: Call, state: State) -> list[Check]:
+    """GetFunctionConfiguration (sam logs reads a function's log group from it) on the
+    function's ARN, qualified when the call names a version or alias
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html)."""
+    if call.operation != "GetFunctionConfiguration":
+        raise NotModelled(f"lambda:{call.operation}")
+    name = str(call.params["FunctionName"])
+    arn = name if name.startswith("arn:") else (
+        f"arn:aws:lambda:{call.region}:{call.account}:function:{name}"
+    )  # fmt: skip
+    qualifier = call.params.get("Qualifier")
+    return [Check("lambda:GetFunctionConfiguration", f"{arn}:{qualifier}" if qualifier else arn)]
+
+
 SERVICES = {
     "dynamodb": dynamodb, "ssm": ssm, "logs": logs, "kms": kms, "s3": s3, "sts": sts,
-    "cloudformation": cloudformation, "cognito-idp": cognito_idp, "iam": iam,
+    "cloudformation": cloudformation, "cognito-idp": cognito_idp, "iam": iam, "lambda": lambda_,
 }  # fmt: skip
 
 

@@ -36,6 +36,7 @@ BUCKET = f"arn:${{{{AWS::Partition}}}}:s3:::{ARTIFACTS_BUCKET}"
 OBJECTS = BUCKET + "/{stack}/*"
 STACK_BUCKETS = "arn:${{AWS::Partition}}:s3:::{stack}-*"
 TABLES = "arn:${{AWS::Partition}}:dynamodb:*:${{AWS::AccountId}}:table/{stack}-*"
+FUNCTIONS = "arn:${{AWS::Partition}}:lambda:*:${{AWS::AccountId}}:function:{stack}-*"
 KEYS = "arn:${{AWS::Partition}}:kms:*:${{AWS::AccountId}}:key/*"
 LOG_GROUPS = [
     "arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:/aws/lambda/{stack}-*",
@@ -114,6 +115,9 @@ COMMANDS: dict[str, tuple[Grant, ...]] = {
         ),
         Grant(("logs:GetLogEvents",), tuple(f"{g}:log-stream:*" for g in LOG_GROUPS)),
         Grant(("logs:DescribeLogGroups",), ("*",)),
+        # sam logs reads each function's log group from its configuration
+        # (samcli/lib/observability/cw_logs/cw_log_group_provider.py).
+        Grant(("lambda:GetFunctionConfiguration",), (FUNCTIONS,)),
     ),
     # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/detect-drift-stack.html
     "drift": (
@@ -163,8 +167,19 @@ def statements(project: str, extra: list[Grant] | None = None) -> list[dict[str,
             key = repr(condition)
             conditions[key] = condition
             merged.setdefault((resources, key), set()).update(grant.actions)
+    # A grant another statement already covers (its actions, on a superset of its resources,
+    # under the same condition) adds nothing but length against IAM's size limit.
+    covered = {
+        (resources, key)
+        for (resources, key), actions in merged.items()
+        for (wider, other), more in merged.items()
+        if (wider, other) != (resources, key) and other == key
+        and set(resources) <= set(wider) and actions <= more
+    }  # fmt: skip
     result = []
     for (resources, key), actions in sorted(merged.items(), key=lambda i: (sorted(i[1]), i[0])):
+        if (resources, key) in covered:
+            continue
         statement: dict[str, Any] = {
             "Effect": "Allow",
             "Action": sorted(actions),

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ops.bootstrap import HOME_TAG as OPS_HOME_TAG
-from template_gen import iam_reference
+from template_gen import deployer, iam_reference
 from template_gen.bootstrap import Bootstrap, build, files
 from template_gen.deploy_permissions import NEVER, PERMISSIONS_BOUNDARY
 from template_gen.deployer import COMMANDS, NOT_FOR_DRIFT
@@ -334,3 +334,29 @@ def test_drift_reads_leave_out_data_and_secrets(result: Bootstrap) -> None:
     granted = {a for s in statements(result.deployer) for a in as_list(s["Action"])}
     assert granted.isdisjoint(NOT_FOR_DRIFT)
     assert "lambda:GetFunction" in granted  # the read handlers' actions are there
+
+
+def test_every_grant_of_every_command_stands_in_the_deployer_policy_once(
+    result: Bootstrap,
+) -> None:
+    """Statements merge and a covered grant is dropped, but each command keeps every action on
+    every resource it names; no statement is covered by another."""
+    stack = f"{SPEC.project}-${{Environment}}"
+    found = [
+        {**s, "Action": as_list(s["Action"]), "Resource": as_list(s["Resource"])}
+        for s in statements(result.deployer)
+    ]
+    for grants in deployer.COMMANDS.values():
+        for grant in grants:
+            resources = {r.format(stack=stack, project=SPEC.project) for r in grant.resources}
+            for action in grant.actions:
+                assert any(
+                    action in s["Action"] and resources <= set(s["Resource"]) for s in found
+                ), (action, resources)
+    for one in found:
+        assert not any(
+            other is not one and set(one["Action"]) <= set(other["Action"])
+            and set(one["Resource"]) <= set(other["Resource"])
+            and one.get("Condition") == other.get("Condition")
+            for other in found
+        ), one  # fmt: skip

@@ -88,3 +88,17 @@ def test_json_and_query_protocols() -> None:
     environ = EnvironBuilder(method="POST", path="/", content_type=form).get_environ()
     call = parse(environ, b"Action=GetCallerIdentity&Version=2011-06-15", "sts", "r", ACCOUNT)
     assert call.operation == "GetCallerIdentity"
+
+
+def test_a_lambda_function_configuration_read_is_its_operation_with_the_path_and_qualifier() -> (
+    None
+):
+    environ = EnvironBuilder(method="GET", path="/2015-03-31/functions/app-users/configuration",
+                             query_string="Qualifier=live").get_environ()  # fmt: skip
+    call = parse(environ, b"", "lambda", "us-east-1", ACCOUNT)
+    assert (call.operation, dict(call.params)) == (
+        "GetFunctionConfiguration", {"FunctionName": "app-users", "Qualifier": "live"},
+    )  # fmt: skip
+    other = EnvironBuilder(method="POST", path="/2015-03-31/functions/app-users/invocations")
+    unmodelled = parse(other.get_environ(), b"{}", "lambda", "us-east-1", ACCOUNT)
+    assert unmodelled.operation == "POST /2015-03-31/functions/app-users/invocations"

@@ -365,3 +365,15 @@ def test_head_bucket_is_list_bucket_and_a_pool_call_names_its_pool() -> None:
     assert needs("cognito-idp", "ListUserPools", MaxResults=60) == [
         ("cognito-idp:ListUserPools", "*")
     ]
+
+
+def test_a_function_configuration_is_read_on_the_function_or_its_qualified_arn() -> None:
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:app-users"
+    read = "lambda:GetFunctionConfiguration"
+    assert needs("lambda", "GetFunctionConfiguration", FunctionName="app-users") == [
+        (read, function)
+    ]
+    assert needs("lambda", "GetFunctionConfiguration", FunctionName=function,
+                 Qualifier="live") == [(read, f"{function}:live")]  # fmt: skip
+    with pytest.raises(NotModelled):
+        needs("lambda", "POST /2015-03-31/functions/app-users/invocations")
