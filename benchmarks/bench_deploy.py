@@ -47,6 +47,7 @@ from offline.emulator_process import EmulatorProcess  # noqa: E402
 from offline.endpoint import CREDENTIALS  # noqa: E402
 from offline.ports import free_ports  # noqa: E402
 from ops.deploy import sam_deploy_command  # noqa: E402
+from tools.project_copy import project_copy as copy_of_project  # noqa: E402
 
 REGION, ENV = "us-east-1", "dev"
 # Targets for make deploy / sam deploy: the preflight's checks, cfn-lint above all, are
@@ -99,26 +100,14 @@ def make(*args: str) -> list[str]:
 
 
 def project_copy(destination: Path) -> Path:
-    """The project's files as a clone has them, plus uncommitted work, with .venv and
-    node_modules linked in, as tests/integration/conftest.py makes them. This tree's zips go
-    in too: they are named by their inputs' hash, so the copy's build reuses them."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True, timeout=60,
-    ).stdout.decode()  # fmt: skip
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    """The project as a clone has it (tools/project_copy.py), with this tree's zips: they are
+    named by their inputs' hash, so the copy's build reuses them."""
+    copied = copy_of_project(destination)
     for zips in ("functions", "layers"):
         if (ROOT / "build" / zips).is_dir():
-            shutil.copytree(ROOT / "build" / zips, destination / "build" / zips)
-    (destination / ".venv").symlink_to(ROOT / ".venv")
-    (destination / "node_modules").symlink_to(ROOT / "node_modules")
-    run(make("build"), os.environ, destination)
-    return destination
+            shutil.copytree(ROOT / "build" / zips, copied / "build" / zips)
+    run(make("build"), os.environ, copied)
+    return copied
 
 
 def bootstrap(project: Path, env: Mapping[str, str]) -> None:

@@ -18,7 +18,8 @@ from offline.audit import AUDIT_DIRECTORY, EXPECTED_DENIALS
 from offline.emulator_process import EmulatorProcess
 from offline.ports import free_ports
 from template_gen.spec import SPEC
-from tests.integration.conftest import Deployment, project_copy
+from tests.integration.conftest import Deployment
+from tools.project_copy import project_copy
 
 ENV = "dev"
 STACK = f"{SPEC.project}-{ENV}"

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from offline.endpoint import Endpoint
 from offline.ports import free_ports
 from ops.deploy import sam_deploy_command
 from tests.conftest import aws_environment
+from tools.project_copy import project_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,27 +67,6 @@ class Deployment:
 
     def client(self, service: str, region: str) -> Any:
         return Endpoint(self.endpoint).client(service, region)
-
-
-def project_copy(destination: Path) -> Path:
-    """The project's files as a clone has them (plus uncommitted work), sharing .venv and
-    node_modules, so its make targets install nothing."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-        timeout=600,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    (destination / ".venv").symlink_to(ROOT / ".venv")
-    (destination / "node_modules").symlink_to(ROOT / "node_modules")
-    return destination
 
 
 @pytest.fixture(scope="session")

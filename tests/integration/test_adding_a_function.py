@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import serving
-from tests.integration.conftest import ROOT, project_copy
+from tests.integration.conftest import ROOT
+from tools.project_copy import project_copy
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,18 +15,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from offline.endpoint import ACCOUNT, Endpoint
+from tests.templates import trust_policy, unique
 
 pytestmark = pytest.mark.integration
 REGION = "eu-central-1"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                   "Principal": {"Service": "lambda.amazonaws.com"}}],
-}  # fmt: skip
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+TRUST = trust_policy("lambda")
 
 
 @pytest.fixture

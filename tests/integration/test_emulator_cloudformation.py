@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError, WaiterError
 
 from offline.endpoint import Endpoint
-from tests.templates import dynamodb_table
+from tests.templates import dynamodb_table, unique
 
 pytestmark = pytest.mark.integration
 
@@ -29,10 +28,6 @@ def client(emulator_url: str) -> Callable[[str], Any]:
         return Endpoint(emulator_url).client(service, region)
 
     return make
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def run_change_set(cloudformation: Any, stack: str, kind: str, body: Any, **extra: Any) -> str:

@@ -6,7 +6,6 @@ policy the bootstrap renders and the check the emulator makes agree."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,25 +17,13 @@ from offline.emulator_process import EmulatorProcess
 from offline.endpoint import ACCOUNT, Endpoint
 from offline.ports import free_ports
 from template_gen.deploy_permissions import Place, Resource, needs
-from tests.templates import dynamodb_table
+from tests.templates import dynamodb_table, trust_policy, unique
 
 pytestmark = pytest.mark.integration
 REGION = "eu-central-1"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                   "Principal": {"Service": "cloudformation.amazonaws.com"}}],
-}  # fmt: skip
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                   "Principal": {"Service": "lambda.amazonaws.com"}}],
-}  # fmt: skip
+TRUST = trust_policy("cloudformation")
+LAMBDA_TRUST = trust_policy("lambda")
 OPERATIONS = ("create", "read", "update", "delete")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")

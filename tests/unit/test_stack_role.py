@@ -20,14 +20,12 @@ from offline.endpoint import ACCOUNT
 from offline.enforcement import Enforcement
 from offline.policy import Decision
 from offline.request_context import Arrival
-from tests.templates import dynamodb_table
+from tests.templates import dynamodb_table, trust_policy, unique
 
 REGION = "us-east-1"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                   "Principal": {"Service": "cloudformation.amazonaws.com"}}],
-}  # fmt: skip
+TRUST = trust_policy("cloudformation")
+# Stacks and tables get unique() names: a session fixture of tests/handlers may hold mock_aws
+# open in this worker, so moto's state is not reset between these tests.
 
 
 @pytest.fixture
@@ -99,12 +97,6 @@ def test_a_deny_in_the_boundary_denies_what_identity_policies_allow(aws: None) -
 def test_a_boundary_grants_nothing_by_itself(aws: None) -> None:
     arn = role([allow("dynamodb:GetItem")], boundary=managed(allow("*")))
     assert not decide(callers.service_session(arn, "s"), "dynamodb:PutItem", TABLE_ARN).allowed
-
-
-def unique(prefix: str) -> str:
-    """Names no other test meets: moto's state is per process, and a session fixture of another
-    package (tests/handlers) may hold `mock_aws` open in this worker, so it is not reset here."""
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def table_arn(name: str) -> str:
