@@ -5,21 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import signal
-import string
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from offline.console import say
-from offline.endpoint import CREDENTIALS, Endpoint
+from offline.endpoint import CREDENTIALS
 from offline.fuzz import CONFIG as FUZZ_CONFIG
 from offline.gateway import make_server
 from offline.ports import PortTaken
 from offline.running_stack import check_ports, start
 from offline.sandbox_pool import InvocationError, InvocationTimeout, SandboxPool
+from offline.sign_in import access_token
 from offline.state_file import STATE, attach, read_state, write_state
 from template_gen.spec import SPEC
 
@@ -69,13 +68,6 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def strong_password() -> str:
-    """Meets the pool's policy: 12+ characters with each character class."""
-    alphabet = string.ascii_letters + string.digits
-    core = "".join(secrets.choice(alphabet) for _ in range(20))
-    return f"{core}aA1!"
-
-
 def token(args: argparse.Namespace) -> int:
     state = read_state()
     if state is None:
@@ -83,38 +75,6 @@ def token(args: argparse.Namespace) -> int:
         return 1
     say(access_token(state, args.user))
     return 0
-
-
-def access_token(state: dict[str, Any], user: str) -> str:
-    """A fresh access token for `user` from the local pool, creating the user on first use."""
-    cognito = Endpoint(state["endpoint"]).client("cognito-idp", state["region"])
-    pool, client = state["user_pool_id"], state["client_id"]
-    try:
-        cognito.admin_get_user(UserPoolId=pool, Username=user)
-        say(f"user {user} exists in pool {pool}")
-    except cognito.exceptions.UserNotFoundException:
-        cognito.admin_create_user(
-            UserPoolId=pool,
-            Username=user,
-            MessageAction="SUPPRESS",
-            UserAttributes=[
-                {"Name": "email", "Value": f"{user}@example.com"},
-                {"Name": "email_verified", "Value": "true"},
-            ],
-        )
-        say(f"created user {user} in pool {pool}")
-    password = strong_password()  # a fresh one each time; none is stored
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username=user, Password=password, Permanent=True
-    )
-    result = cognito.admin_initiate_auth(
-        UserPoolId=pool,
-        ClientId=client,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": user, "PASSWORD": password},
-    )["AuthenticationResult"]
-    say(f"access token for {user} (expires in {result['ExpiresIn']} s):")
-    return str(result["AccessToken"])
 
 
 def invoke(args: argparse.Namespace) -> int:

@@ -86,11 +86,18 @@ LAMBDA_OPERATIONS = (
 )  # fmt: skip
 
 
-def _lambda(environ: Environ) -> tuple[str, dict[str, Any]]:
-    """A modelled Lambda REST call as its operation and parameters (the path's, and the
-    query's Qualifier); any other as its method and path."""
+# AWS Backup's REST operations the deploy commands make
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeBackupVault.html).
+BACKUP_OPERATIONS = (
+    ("GET", re.compile(r"/backup-vaults/(?P<BackupVaultName>[^/]+)/?"), "DescribeBackupVault"),
+)  # fmt: skip
+
+
+def _rest(environ: Environ, operations: tuple) -> tuple[str, dict[str, Any]]:
+    """A modelled REST call as its operation and parameters (the path's, and the query's
+    Qualifier); any other as its method and path."""
     method, path = environ["REQUEST_METHOD"], unquote(str(environ.get("PATH_INFO", "")))
-    for verb, pattern, operation in LAMBDA_OPERATIONS:
+    for verb, pattern, operation in operations:
         matched = pattern.fullmatch(path)
         if verb == method and matched:
             params: dict[str, Any] = dict(matched.groupdict())
@@ -112,7 +119,9 @@ def parse(environ: Environ, body: bytes, service: str, region: str, account: str
     elif environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         operation, params = _query(body)
     elif service == "lambda":
-        operation, params = _lambda(environ)
+        operation, params = _rest(environ, LAMBDA_OPERATIONS)
+    elif service == "backup":
+        operation, params = _rest(environ, BACKUP_OPERATIONS)
     else:
         operation = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
         params = {}

@@ -750,7 +750,18 @@ def lambda_(call: Call, state: State) -> list[Check]:
     return [Check("lambda:GetFunctionConfiguration", f"{arn}:{qualifier}" if qualifier else arn)]
 
 
+def backup(call: Call, state: State) -> list[Check]:
+    """DescribeBackupVault (the import after a destroy looks for the retained vault) on the
+    vault's ARN (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)."""
+    if call.operation != "DescribeBackupVault":
+        raise NotModelled(f"backup:{call.operation}")
+    name = call.params["BackupVaultName"]
+    return [Check("backup:DescribeBackupVault",
+                  f"arn:aws:backup:{call.region}:{call.account}:backup-vault:{name}")]  # fmt: skip
+
+
 SERVICES = {
+    "backup": backup,
     "dynamodb": dynamodb, "ssm": ssm, "logs": logs, "kms": kms, "s3": s3, "sts": sts,
     "cloudformation": cloudformation, "cognito-idp": cognito_idp, "iam": iam, "lambda": lambda_,
 }  # fmt: skip

@@ -208,6 +208,8 @@ def _existing(kind: str, identifier: dict[str, str], account: str, region: str, 
         return Alias(account, region, name, target)
     if kind == "AWS::Cognito::UserPool":
         return stack_resources.imported_user_pool(region, identifier["UserPoolId"], props)
+    if kind == "AWS::Backup::BackupVault":
+        return stack_resources.imported_backup_vault(region, identifier["BackupVaultName"], props)
     raise ValidationError(message=f"the emulator cannot import {kind}")
 
 

@@ -29,9 +29,19 @@ def serve(port: int, enforce: bool = True) -> int:
     )
     from werkzeug.serving import make_server
 
-    from offline import atomic_writes, callers, cloudformation, enforcement, iam_resources
+    from offline import (
+        atomic_writes,
+        backup_service,
+        callers,
+        cloudformation,
+        cognito_rules,
+        enforcement,
+        iam_resources,
+    )
 
     cloudformation.install()
+    backup_service.install()
+    cognito_rules.install()
     iam_resources.install()
     atomic_writes.install()
     callers.install()

@@ -48,6 +48,9 @@ class FunctionConfig:
     code: Path  # the function zip
     layers: list[Path]
     role: str  # the execution role's ARN
+    # SnapStart's ApplyOn: a sandbox of PublishedVersions runs the runtime hooks, as an
+    # environment restored from a snapshot does (offline/sandbox_runtime.py).
+    snap_start: str = "None"
 
     @property
     def spec_name(self) -> str | None:
@@ -89,6 +92,7 @@ def configurations(stack: DeployedStack) -> dict[str, FunctionConfig]:
             code=download(stack, properties["Code"]),
             layers=[layers[layer["Ref"]] for layer in properties.get("Layers", [])],
             role=deployed["Role"],
+            snap_start=deployed.get("SnapStart", {}).get("ApplyOn", "None"),
         )
     return configs
 
@@ -119,6 +123,7 @@ class SandboxProcess:
                     "timeout_s": config.timeout_s,
                     "memory_mb": config.memory_mb,
                     "environment": {**config.environment, **env},
+                    "snap_start": config.snap_start,
                     "task": str(task),
                     "opt": str(opt),
                 },

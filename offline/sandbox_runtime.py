@@ -2,7 +2,8 @@
 sandbox, one process.
 
 It sets the function's environment, puts its code and layers on the path as Lambda does
-(/var/task, /opt/python), imports the handler once, then serves invocations from a pipe. The
+(/var/task, /opt/python), imports the handler once (with SnapStart, then runs its snapshot
+and restore hooks: offline/snapshot_restore.py), then serves invocations from a pipe. The
 handler's own prints and logs go to the inherited stdout and stderr, and to the function's
 log group as the execution role (offline/log_delivery.py).
 """
@@ -18,7 +19,11 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from offline import snapshot_restore
 from offline.log_delivery import deliver_output
+
+# https://docs.aws.amazon.com/lambda/latest/api/API_SnapStart.html
+SNAPSTART_ON = "PublishedVersions"
 
 
 class LambdaContext:
@@ -45,8 +50,11 @@ def serve(connection: Connection, function: dict[str, Any]) -> None:
     os.chdir(function["task"])
     deliver_output()
     module_name, _, attribute = function["handler"].rpartition(".")
+    snapshot_restore.install()
     try:
         handler = getattr(importlib.import_module(module_name), attribute)
+        if function.get("snap_start") == SNAPSTART_ON:
+            snapshot_restore.snapshot_then_restore()
     except Exception as error:  # the init phase failed, as Runtime.ImportModuleError would
         traceback.print_exc()
         connection.send({"ready": False, "error": f"{type(error).__name__}: {error}"})

@@ -275,6 +275,114 @@ def _deployment_group(region: str, name: str, p: dict[str, Any]) -> Created:
     return Created(group)
 
 
+# --- AWS Backup ------------------------------------------------------------------------------
+
+
+def _vault_attributes(vault: dict[str, Any]) -> dict[str, Any]:
+    return {"BackupVaultName": vault["BackupVaultName"], "BackupVaultArn": vault["BackupVaultArn"]}
+
+
+def _lock(region: str, name: str, p: dict[str, Any]) -> None:
+    backup = client("backup", region)
+    lock = p.get("LockConfiguration")
+    if lock:
+        backup.put_backup_vault_lock_configuration(
+            BackupVaultName=name, **{k: int(v) for k, v in lock.items()}
+        )
+    else:
+        backup.delete_backup_vault_lock_configuration(BackupVaultName=name)
+
+
+def _backup_vault(region: str, name: str, p: dict[str, Any]) -> Created:
+    vault_name = p.get("BackupVaultName", name)
+    options = {k: p[k] for k in ("EncryptionKeyArn", "BackupVaultTags") if k in p}
+    vault = client("backup", region).create_backup_vault(BackupVaultName=vault_name, **options)
+    if p.get("LockConfiguration"):
+        _lock(region, vault_name, p)
+    return Created(vault_name, _vault_attributes(vault))
+
+
+def backup_vault_of(region: str, name: str) -> Created:
+    """An existing vault, as an import finds it."""
+    vault = client("backup", region).describe_backup_vault(BackupVaultName=name)
+    return Created(name, _vault_attributes(vault))
+
+
+def _update_backup_vault(region: str, old: Created, p: dict[str, Any]) -> Created:
+    _lock(region, old.physical_id, p)
+    return old
+
+
+def _delete_backup_vault(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("backup", region).delete_backup_vault(BackupVaultName=old.physical_id)
+
+
+# CloudFormation's BackupRuleResourceType names the vault TargetBackupVault; the API's
+# BackupRuleInput calls it TargetBackupVaultName.
+RULE_FIELDS = ("RuleName", "ScheduleExpression", "ScheduleExpressionTimezone",
+               "StartWindowMinutes", "CompletionWindowMinutes", "Lifecycle", "RecoveryPointTags",
+               "CopyActions", "EnableContinuousBackup", "IndexActions")  # fmt: skip
+
+
+def _plan_document(p: dict[str, Any]) -> dict[str, Any]:
+    plan = p["BackupPlan"]
+    rules = [
+        {
+            "TargetBackupVaultName": rule["TargetBackupVault"],
+            **{k: rule[k] for k in RULE_FIELDS if k in rule},
+        }
+        for rule in plan.get("BackupPlanRule", [])
+    ]
+    document = {"BackupPlanName": plan["BackupPlanName"], "Rules": rules}
+    if "AdvancedBackupSettings" in plan:
+        document["AdvancedBackupSettings"] = plan["AdvancedBackupSettings"]
+    return document
+
+
+def _plan_attributes(plan: dict[str, Any]) -> dict[str, Any]:
+    return {k: plan[k] for k in ("BackupPlanId", "BackupPlanArn", "VersionId")}
+
+
+def _backup_plan(region: str, name: str, p: dict[str, Any]) -> Created:
+    options = {"BackupPlanTags": p["BackupPlanTags"]} if "BackupPlanTags" in p else {}
+    plan = client("backup", region).create_backup_plan(BackupPlan=_plan_document(p), **options)
+    return Created(plan["BackupPlanId"], _plan_attributes(plan))
+
+
+def _update_backup_plan(region: str, old: Created, p: dict[str, Any]) -> Created:
+    plan = client("backup", region).update_backup_plan(
+        BackupPlanId=old.physical_id, BackupPlan=_plan_document(p)
+    )
+    return Created(old.physical_id, _plan_attributes(plan))
+
+
+def _delete_backup_plan(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("backup", region).delete_backup_plan(BackupPlanId=old.physical_id)
+
+
+def _backup_selection(region: str, name: str, p: dict[str, Any]) -> Created:
+    selection = client("backup", region).create_backup_selection(
+        BackupPlanId=p["BackupPlanId"], BackupSelection=p["BackupSelection"]
+    )
+    return Created(
+        selection["SelectionId"],
+        {"SelectionId": selection["SelectionId"], "BackupPlanId": p["BackupPlanId"]},
+    )
+
+
+def _delete_backup_selection(region: str, old: Created, p: dict[str, Any]) -> None:
+    client("backup", region).delete_backup_selection(
+        BackupPlanId=old.attributes["BackupPlanId"], SelectionId=old.physical_id
+    )
+
+
+def _replace_backup_selection(region: str, old: Created, p: dict[str, Any]) -> Created:
+    """Every property of a selection is create-only: a change replaces it."""
+    created = _backup_selection(region, old.physical_id, p)
+    _delete_backup_selection(region, old, p)
+    return created
+
+
 def _not_found(error: Exception) -> bool:
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -302,6 +410,13 @@ HANDLERS: dict[str, Handlers] = {
         _metric_filter, _update_metric_filter, _delete_metric_filter, "FilterName"
     ),
     "AWS::CloudWatch::Alarm": Handlers(_alarm, _update_alarm, _delete_alarm, "AlarmName"),
+    "AWS::Backup::BackupVault": Handlers(
+        _backup_vault, _update_backup_vault, _delete_backup_vault, "BackupVaultName"
+    ),
+    "AWS::Backup::BackupPlan": Handlers(_backup_plan, _update_backup_plan, _delete_backup_plan),
+    "AWS::Backup::BackupSelection": Handlers(
+        _backup_selection, _replace_backup_selection, _delete_backup_selection
+    ),
     "AWS::ApiGatewayV2::Api": Handlers(_http_api, _keep, _delete_http_api),
     "AWS::ApiGatewayV2::Stage": Handlers(_stage, _keep, _delete_stage),
     "AWS::Lambda::Alias": Handlers(_alias, _update_alias, _delete_alias),
@@ -410,6 +525,10 @@ def _model(resource_type: str, handlers: Handlers) -> type[CloudFormationModel]:
 MODELS = {kind: _model(kind, handlers) for kind, handlers in HANDLERS.items()}
 
 
+def imported_backup_vault(region: str, name: str, properties: dict[str, Any]) -> Any:
+    return MODELS["AWS::Backup::BackupVault"](region, backup_vault_of(region, name), properties)
+
+
 def imported_user_pool(region: str, pool_id: str, properties: dict[str, Any]) -> Any:
     """An existing user pool as a stack resource: what a resource import adopts."""
     return MODELS["AWS::Cognito::UserPool"](region, _user_pool_of(region, pool_id), properties)
@@ -456,10 +575,10 @@ def _complete_lambda_version() -> None:
 
 
 def _complete_lambda_function() -> None:
-    """moto's AWS::Lambda::Function is created without its layers, architectures, tracing or
-    key, and Ref to a layer version gives moto's object instead of the version's ARN, which
-    AWS gives (aws-resource-lambda-layerversion.html), so an update that changes the layers
-    fails. The deployed configuration holds what the template says."""
+    """moto's AWS::Lambda::Function is created without its layers, architectures, tracing,
+    key or SnapStart, and Ref to a layer version gives moto's object instead of the version's
+    ARN, which AWS gives (aws-resource-lambda-layerversion.html), so an update that changes the
+    layers fails. The deployed configuration holds what the template says."""
     from moto.awslambda import models
 
     LambdaFunction: Any = models.LambdaFunction  # patched in place, as Any
@@ -477,10 +596,21 @@ def _complete_lambda_function() -> None:
         function.architectures = properties.get("Architectures", function.architectures)
         function.tracing_config = properties.get("TracingConfig", function.tracing_config)
         function.kms_key_arn = properties.get("KmsKeyArn", function.kms_key_arn)
+        function.offline_snap_start = (properties.get("SnapStart") or {}).get("ApplyOn", "None")
         return function
 
+    def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+        config = get_configuration.original(self, on_create)  # type: ignore[attr-defined]
+        # https://docs.aws.amazon.com/lambda/latest/api/API_SnapStartResponse.html
+        applied = getattr(self, "offline_snap_start", "None")
+        status = "On" if applied == "PublishedVersions" and self.version != "$LATEST" else "Off"
+        config["SnapStart"] = {"ApplyOn": applied, "OptimizationStatus": status}
+        return config
+
+    get_configuration.original = LambdaFunction.get_configuration  # type: ignore[attr-defined]
     create._offline = True  # type: ignore[attr-defined]
     LambdaFunction.create_from_cloudformation_json = classmethod(create)
+    LambdaFunction.get_configuration = get_configuration
     LayerVersion.physical_resource_id = property(lambda self: self.arn)
 
 
@@ -546,15 +676,23 @@ def _role_policies_as_text() -> None:
     wrap(models.Role, "put_policy", make)
 
 
-def _created_with(model: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+def _created_with(
+    model: Any,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    after: Callable[[Any, dict[str, Any]], None] | None = None,
+) -> None:
     """A model's create_from_cloudformation_json given the template's properties as `change`
-    rewrites them (moto reads some only in the API's spelling or type)."""
+    rewrites them (moto reads some only in the API's spelling or type), then `after` given
+    the created resource, for what moto's model does not apply at all."""
 
     def make(original: Any) -> Callable[..., Any]:  # bound to the model: called as cls's
         def create(cls: Any, name: str, cloudformation_json: dict[str, Any], *args: Any, **kw: Any):
             properties = change(dict(cloudformation_json["Properties"]))
-            return original.__func__(cls, name, {**cloudformation_json, "Properties": properties},
-                                     *args, **kw)  # fmt: skip
+            created = original.__func__(cls, name, {**cloudformation_json,
+                                        "Properties": properties}, *args, **kw)  # fmt: skip
+            if after is not None:
+                after(created, properties)
+            return created
 
         return create
 
@@ -589,7 +727,21 @@ def _table_encryption_as_the_api_spells_it() -> None:
             properties["SSESpecification"] = sse
         return properties
 
-    _created_with(table.Table, change)
+    _created_with(table.Table, change, _point_in_time_recovery)
+
+
+def _point_in_time_recovery(resource: Any, properties: dict[str, Any]) -> None:
+    """A table's PointInTimeRecoverySpecification
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-pointintimerecoveryspecification.html),
+    which moto's model ignores, applied as UpdateContinuousBackups applies it."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    spec = properties.get("PointInTimeRecoverySpecification")
+    if not isinstance(spec, dict) or resource is None:
+        return
+    enabled = str(spec.get("PointInTimeRecoveryEnabled", False)).lower() == "true"
+    backend = dynamodb_backends[resource.account_id][resource.region_name]
+    backend.update_continuous_backups(resource.name, {"PointInTimeRecoveryEnabled": enabled})
 
 
 def _bucket_keys_kept() -> None:
@@ -646,7 +798,7 @@ def _layer_named() -> None:
 
 def update_in_place(kind: str, resource: Any, properties: dict[str, Any]) -> None:
     """What an update of a type moto cannot update changes on the resource it keeps: a table's
-    TimeToLiveSpecification (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-timetolivespecification,
+    point-in-time recovery and TimeToLiveSpecification (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-timetolivespecification,
     "Update requires: No interruption")."""
     if kind != "AWS::DynamoDB::Table" or resource is None:
         return
@@ -657,6 +809,7 @@ def update_in_place(kind: str, resource: Any, properties: dict[str, Any]) -> Non
     if isinstance(spec, dict) and "AttributeName" in spec:
         enabled = str(spec.get("Enabled", False)).lower() == "true"
         backend.update_time_to_live(resource.name, {**spec, "Enabled": enabled})
+    _point_in_time_recovery(resource, properties)
 
 
 def register() -> None:

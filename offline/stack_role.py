@@ -26,7 +26,8 @@ from offline.audit import Audit
 from offline.callers import Caller, service_session
 from offline.policy import Decision, PolicyError, Request, authorize, within_boundary
 from offline.request_context import Arrival
-from template_gen.deploy_permissions import Need, Place, Resource, needs
+from template_gen import iam_reference
+from template_gen.deploy_permissions import PERMISSIONS_BOUNDARY, Need, Place, Resource, needs
 
 log = logging.getLogger("offline.emulator")
 
@@ -141,10 +142,30 @@ def check(
     return frozenset(decided)
 
 
+def _current_boundary(action: str, resource: str, account: str) -> str | None:
+    """The permissions boundary an existing role has, which iam:PermissionsBoundary holds for
+    an action on that role ("whether the specified policy is set as the permissions boundary
+    on the IAM entity": https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PermissionsBoundary)."""
+    keys = {k.lower() for k in iam_reference.action(action).condition_keys}
+    if PERMISSIONS_BOUNDARY.lower() not in keys or ":role/" not in resource:
+        return None
+    from moto.iam.models import iam_backends
+
+    try:
+        role = iam_backends[account]["global"].get_role(resource.rsplit("/", 1)[-1])
+    except Exception:  # not there (yet): the request carries no boundary
+        return None
+    return role.permissions_boundary_arn or None
+
+
 def _decide(
     principal: Caller, current: Serving | None, need: Need, region: str, account: str
 ) -> Decision:
     own = dict(need.context)
+    if PERMISSIONS_BOUNDARY not in own:
+        boundary = _current_boundary(need.action, need.resource, account)
+        if boundary:
+            own[PERMISSIONS_BOUNDARY] = boundary
     arrival = current.arrival if current else Arrival(datetime.now(UTC), region, "127.0.0.1")
     try:
         context: Mapping[str, Any] = request_context.complete(

@@ -1,8 +1,9 @@
 """Take retained resources back after `make destroy`, with CloudFormation resource import.
 
-`make destroy` leaves the tables, buckets, key (and its alias) and user pool in the account,
-with their data (DeletionPolicy: Retain). They keep their names, so a plain redeploy would
-fail with "already exists" and no stack could reach the data again. Before such a deploy,
+`make destroy` leaves the tables, buckets, keys (and their aliases), user pool and, in prod,
+the backup vault in the account, with their data (DeletionPolicy: Retain). They keep their
+names, so a plain redeploy would fail with "already exists" and no stack could reach the data
+again. Before such a deploy,
 this creates the stack by importing exactly those resources (an IMPORT change set:
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import-new-stack.html);
 `sam deploy` then updates it to the full template, as for any other deploy.
@@ -99,6 +100,15 @@ def _user_pool(session: Any, name: str) -> dict[str, str] | None:
     return {"UserPoolId": pools[0]["Id"]} if pools else None
 
 
+def _backup_vault(session: Any, name: str) -> dict[str, str] | None:
+    try:
+        session.client("backup").describe_backup_vault(BackupVaultName=name)
+    except ClientError as error:
+        _missing(error, f"backup vault {name}")
+        return None
+    return {"BackupVaultName": name}
+
+
 Finder = Callable[[Any, str], "dict[str, str] | None"]
 # How each retained type is found: by the property that names it, then its import identifier.
 # A key has no name: it is found through its alias, which is retained with it.
@@ -107,6 +117,7 @@ FINDERS: dict[str, tuple[str, Finder]] = {
     "AWS::S3::Bucket": ("BucketName", _bucket),
     "AWS::KMS::Alias": ("AliasName", _alias),
     "AWS::Cognito::UserPool": ("UserPoolName", _user_pool),
+    "AWS::Backup::BackupVault": ("BackupVaultName", _backup_vault),
 }
 
 
@@ -144,6 +155,8 @@ def find_retained(
     for logical, resource in sorted(resources.items()):
         if resource["Type"] not in FINDERS or resource.get("DeletionPolicy") != "Retain":
             continue
+        if "Condition" in resource and not context.condition(resource["Condition"]):
+            continue  # not in this environment's stack
         name_property, finder = FINDERS[resource["Type"]]
         named = resource.get("Properties", {}).get(name_property)
         if named is None:

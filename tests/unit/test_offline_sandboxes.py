@@ -146,3 +146,52 @@ def test_a_sandbox_whose_session_ends_is_replaced_by_one_with_a_new_session(
         assert len(issued) == 3
     finally:
         pool.stop()
+
+
+HOOKED = """
+from snapshot_restore_py import register_after_restore, register_before_snapshot
+RAN = []
+
+@register_before_snapshot
+def first_before():
+    RAN.append("before-1")
+
+register_before_snapshot(RAN.append, "before-2")
+
+@register_after_restore
+def first_after():
+    RAN.append("after-1")
+
+register_after_restore(RAN.append, "after-2")
+
+def handler(event, context):
+    return {"statusCode": 200, "ran": RAN}
+"""
+
+
+@pytest.mark.parametrize(
+    ("snap_start", "ran"),
+    [
+        # Before-snapshot hooks in the reverse order of registration, after-restore hooks in
+        # order (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-runtime-hooks-python.html).
+        ("PublishedVersions", ["before-2", "before-1", "after-1", "after-2"]),
+        ("None", []),
+    ],
+)
+def test_a_snapstart_sandbox_runs_the_runtime_hooks_once(
+    tmp_path: Path, snap_start: str, ran: list[str]
+) -> None:
+    code = tmp_path / "code.zip"
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", HOOKED)
+    config = FunctionConfig(
+        logical_id="HookedFunction", name="hooked", arn="arn:aws:lambda:us-east-1:1:function:h",
+        handler="app.handler", timeout_s=2, memory_mb=128, environment={}, code=code,
+        layers=[], role="arn:aws:iam::123456789012:role/test", snap_start=snap_start,
+    )  # fmt: skip
+    pool = FunctionSandboxes(config, tmp_path / "run", {}, size=1)
+    try:
+        for _ in range(2):  # once per sandbox, not per request
+            assert pool.invoke({}, timeout_s=10)["ran"] == ran
+    finally:
+        pool.stop()

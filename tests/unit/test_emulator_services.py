@@ -1,0 +1,165 @@
+"""The emulator's AWS Backup selections and Cognito rules (offline/backup_service.py,
+offline/cognito_rules.py), through boto3 against moto in-process, as the emulator serves them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from offline import backup_service, cognito_rules
+from offline.sign_in import totp_code
+
+REGION = "us-west-2"
+ROLE = "arn:aws:iam::123456789012:role/backup"
+
+
+def unique(prefix: str) -> str:
+    # The handler tests keep moto's state open in the same worker: names never repeat.
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # install() turns moto's TOTP checks on for the process; monkeypatch puts it back after.
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+    backup_service.install()
+    cognito_rules.install()
+    with mock_aws():
+        yield
+
+
+def plan(backup: Any, vault: str) -> str:
+    return str(
+        backup.create_backup_plan(
+            BackupPlan={
+                "BackupPlanName": unique("plan"),
+                "Rules": [{"RuleName": "daily", "TargetBackupVaultName": vault}],
+            }
+        )["BackupPlanId"]
+    )
+
+
+def test_a_selection_is_kept_read_listed_and_deleted(aws: None) -> None:
+    backup = boto3.client("backup", region_name=REGION)
+    vault = unique("vault")
+    backup.create_backup_vault(BackupVaultName=vault)
+    plan_id = plan(backup, vault)
+    chosen = {"SelectionName": "tables", "IamRoleArn": ROLE, "Resources": ["arn:aws:dynamodb:x"]}
+    made = backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=chosen)
+    got = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=made["SelectionId"])
+    assert got["BackupSelection"] == chosen
+    listed = backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"]
+    assert [s["SelectionId"] for s in listed] == [made["SelectionId"]]
+    backup.delete_backup_selection(BackupPlanId=plan_id, SelectionId=made["SelectionId"])
+    assert backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"] == []
+
+
+def test_a_plan_with_a_selection_cannot_be_deleted(aws: None) -> None:
+    backup = boto3.client("backup", region_name=REGION)
+    vault = unique("vault")
+    backup.create_backup_vault(BackupVaultName=vault)
+    plan_id = plan(backup, vault)
+    chosen = {"SelectionName": "tables", "IamRoleArn": ROLE, "Resources": ["arn:aws:dynamodb:x"]}
+    made = backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=chosen)
+    with pytest.raises(ClientError, match="selections must be deleted"):
+        backup.delete_backup_plan(BackupPlanId=plan_id)
+    backup.delete_backup_selection(BackupPlanId=plan_id, SelectionId=made["SelectionId"])
+    backup.delete_backup_plan(BackupPlanId=plan_id)
+
+
+def test_a_selection_needs_a_plan_and_a_role(aws: None) -> None:
+    backup = boto3.client("backup", region_name=REGION)
+    chosen = {"SelectionName": "tables", "IamRoleArn": ROLE, "Resources": []}
+    with pytest.raises(ClientError) as missing:
+        backup.create_backup_selection(BackupPlanId="no-such-plan", BackupSelection=chosen)
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    vault = unique("vault")
+    backup.create_backup_vault(BackupVaultName=vault)
+    no_role = {**chosen, "IamRoleArn": "backup"}
+    with pytest.raises(ClientError) as invalid:
+        backup.create_backup_selection(BackupPlanId=plan(backup, vault), BackupSelection=no_role)
+    assert invalid.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_an_updated_plan_has_its_new_rules_and_a_new_version(aws: None) -> None:
+    backup = boto3.client("backup", region_name=REGION)
+    vault = unique("vault")
+    backup.create_backup_vault(BackupVaultName=vault)
+    plan_id = plan(backup, vault)
+    before = backup.get_backup_plan(BackupPlanId=plan_id)
+    rules = [{"RuleName": "monthly", "TargetBackupVaultName": vault}]
+    name = before["BackupPlan"]["BackupPlanName"]
+    backup.update_backup_plan(BackupPlanId=plan_id, BackupPlan={"BackupPlanName": name,
+                                                                 "Rules": rules})  # fmt: skip
+    after = backup.get_backup_plan(BackupPlanId=plan_id)
+    assert [r["RuleName"] for r in after["BackupPlan"]["Rules"]] == ["monthly"]
+    assert after["VersionId"] != before["VersionId"]
+
+
+def test_threat_protection_needs_the_plus_plan(aws: None) -> None:
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    with pytest.raises(ClientError) as refused:
+        cognito.create_user_pool(
+            PoolName=unique("pool"), UserPoolAddOns={"AdvancedSecurityMode": "ENFORCED"}
+        )
+    assert refused.value.response["Error"]["Code"] == "FeatureUnavailableInTierException"
+    pool = cognito.create_user_pool(
+        PoolName=unique("pool"),
+        UserPoolTier="PLUS",
+        UserPoolAddOns={"AdvancedSecurityMode": "ENFORCED"},
+    )["UserPool"]
+    assert pool["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+
+
+def test_with_mfa_required_a_password_alone_gets_the_setup_challenge(aws: None) -> None:
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    pool = cognito.create_user_pool(PoolName=unique("pool"), MfaConfiguration="ON")["UserPool"]
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"],
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration="ON",
+    )
+    client = cognito.create_user_pool_client(UserPoolId=pool["Id"], ClientName="c")
+    client_id = client["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username="ann", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(UserPoolId=pool["Id"], Username="ann",
+                                    Password="Correct-Horse-9!", Permanent=True)  # fmt: skip
+
+    def sign_in() -> dict[str, Any]:
+        return dict(
+            cognito.admin_initiate_auth(
+                UserPoolId=pool["Id"],
+                ClientId=client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "ann", "PASSWORD": "Correct-Horse-9!"},
+            )
+        )
+
+    challenge = sign_in()
+    assert challenge["ChallengeName"] == "MFA_SETUP"
+    assert "AuthenticationResult" not in challenge
+    # Answering the setup before a token is verified is refused.
+    with pytest.raises(ClientError):
+        cognito.admin_respond_to_auth_challenge(
+            UserPoolId=pool["Id"], ClientId=client_id, ChallengeName="MFA_SETUP",
+            Session=challenge["Session"], ChallengeResponses={"USERNAME": "ann"},
+        )  # fmt: skip
+    association = cognito.associate_software_token(Session=challenge["Session"])
+    with pytest.raises(ClientError) as wrong:
+        cognito.verify_software_token(Session=association["Session"], UserCode="000000")
+    assert wrong.value.response["Error"]["Code"] == "CodeMismatchException"
+    verified = cognito.verify_software_token(
+        Session=association["Session"], UserCode=totp_code(association["SecretCode"])
+    )
+    signed = cognito.admin_respond_to_auth_challenge(
+        UserPoolId=pool["Id"], ClientId=client_id, ChallengeName="MFA_SETUP",
+        Session=verified["Session"], ChallengeResponses={"USERNAME": "ann"},
+    )  # fmt: skip
+    assert signed["AuthenticationResult"]["AccessToken"]
+    assert sign_in()["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
