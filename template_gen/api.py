@@ -8,6 +8,11 @@ from typing import ClassVar
 from troposphere import GetAtt, If, Ref, Sub, Template, cognito, serverless
 
 from template_gen.defaults import RETAIN, encrypted_log_group
+from template_gen.findings import (
+    MFA_BY_ENVIRONMENT,
+    THREAT_PROTECTION_BY_ENVIRONMENT,
+    waiver_metadata,
+)
 from template_gen.model import Spec
 from template_gen.naming import (
     API_LOG_GROUP,
@@ -19,9 +24,11 @@ from template_gen.naming import (
 )
 from template_gen.parameters import (
     ALLOWED_ORIGINS,
+    HAS_THREAT_PROTECTION,
     IS_PROD,
     THROTTLING_BURST,
     THROTTLING_RATE,
+    threat_protection_mode,
 )
 
 STAGE = "$default"
@@ -62,6 +69,7 @@ def add_user_pool(template: Template, names: Names) -> None:
     template.add_resource(
         cognito.UserPool(
             USER_POOL,
+            Metadata=waiver_metadata(MFA_BY_ENVIRONMENT, THREAT_PROTECTION_BY_ENVIRONMENT),
             UserPoolName=names.user_pool().sub(),
             DeletionProtection=If(IS_PROD, "ACTIVE", "INACTIVE"),
             # Accounts are created by administrators (or a flow the team adds), not by
@@ -71,8 +79,15 @@ def add_user_pool(template: Template, names: Names) -> None:
             AccountRecoverySetting=cognito.AccountRecoverySetting(
                 RecoveryMechanisms=[cognito.RecoveryOption(Name="verified_email", Priority=1)]
             ),
-            MfaConfiguration="OPTIONAL",
+            # TOTP only (no SMS: no phone numbers to hold, no SNS spend). Required in prod,
+            # where a user enrols at first sign-in (the MFA_SETUP challenge); optional
+            # elsewhere.
+            MfaConfiguration=If(IS_PROD, "ON", "OPTIONAL"),
             EnabledMfas=["SOFTWARE_TOKEN_MFA"],
+            # Threat protection (compromised credentials, adaptive authentication) exists
+            # only in the Plus tier, which is billed per monthly active user.
+            UserPoolTier=If(HAS_THREAT_PROTECTION, "PLUS", "ESSENTIALS"),
+            UserPoolAddOns=cognito.UserPoolAddOns(AdvancedSecurityMode=threat_protection_mode()),
             Policies=cognito.Policies(
                 PasswordPolicy=cognito.PasswordPolicy(
                     MinimumLength=12,

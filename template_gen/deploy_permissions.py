@@ -44,6 +44,7 @@ PASSED_TO: dict[str, str] = {
     "AWS::SNS::Topic": "sns.amazonaws.com",
     "AWS::Cognito::UserPool": "cognito-idp.amazonaws.com",
     "AWS::S3::Bucket": "s3.amazonaws.com",
+    "AWS::Backup::BackupSelection": "backup.amazonaws.com",
 }
 
 
@@ -300,9 +301,29 @@ def _deployment_group(r: Resource, p: Place) -> list[str]:
     return [p.arn("codedeploy", f"deploymentgroup:{application}/{group}")]
 
 
+def _backup_vault(r: Resource, p: Place) -> list[str]:
+    name = r.name("BackupVaultName", p)
+    return [] if name is None else [p.arn("backup", f"backup-vault:{name}")]
+
+
+def _backup_plan(prop: str | None) -> Arns:
+    """A plan's ARN, from its own physical id or, for a selection, the plan it names:
+    backup:CreateBackupSelection acts on the plan
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)."""
+
+    def arns(r: Resource, p: Place) -> list[str]:
+        plan = r.get(prop) if prop else (r.physical_id or p.generated)
+        return [p.arn("backup", f"backup-plan:{plan}")] if isinstance(plan, str) else []
+
+    return arns
+
+
 OWN: dict[str, Arns] = {
     "AWS::ApiGatewayV2::Api": _http_api,
     "AWS::ApiGatewayV2::Stage": _stage,
+    "AWS::Backup::BackupPlan": _backup_plan(None),
+    "AWS::Backup::BackupSelection": _backup_plan("BackupPlanId"),
+    "AWS::Backup::BackupVault": _backup_vault,
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::CloudWatch::Dashboard": _dashboard,
     "AWS::CodeDeploy::Application": _application,
@@ -335,7 +356,9 @@ def _related(r: Resource, p: Place) -> Iterator[str]:
     for prop in ("Role", "ServiceRoleArn", "SubscriptionRoleArn"):
         for value in _strings(r.get(prop)):
             yield _role_arn(value, p)
-    for prop in ("KmsKeyArn", "KmsKeyId", "KmsMasterKeyId", "TargetKeyId"):
+    for value in _strings(r.get("BackupSelection", "IamRoleArn")):
+        yield _role_arn(value, p)
+    for prop in ("KmsKeyArn", "KmsKeyId", "KmsMasterKeyId", "TargetKeyId", "EncryptionKeyArn"):
         for value in _strings(r.get(prop)):
             yield _key_arn(value, p)
     for value in _strings(r.get("SSESpecification", "KMSMasterKeyId")):
@@ -378,9 +401,15 @@ def _context(action: str, resource: Resource) -> tuple[tuple[str, str], ...]:
 
 def _takes(action: iam_reference.Action, arn: str) -> bool:
     try:
-        return action.resource_type(arn) is not None
+        kind = action.resource_type(arn)
     except iam_reference.NotInReference:
         return False
+    if kind is None:
+        return False
+    # A type whose service is a variable (AWS Backup's recoveryPoint: ${Vendor}) matches any
+    # service's ARN pattern; a handler acts on its own service's resources through it.
+    service = kind.arn.split(":")[2]
+    return not service.startswith("${") or arn.split(":")[2] == action.name.split(":")[0]
 
 
 def needs(resource: Resource, operation: str, place: Place) -> tuple[list[Need], list[Skipped]]:

@@ -10,8 +10,10 @@ lib/utils/managed_cloudformation_stack.py, commands/logs) and ops/preflight.py's
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,7 @@ STACK_BUCKETS = "arn:${{AWS::Partition}}:s3:::{stack}-*"
 TABLES = "arn:${{AWS::Partition}}:dynamodb:*:${{AWS::AccountId}}:table/{stack}-*"
 FUNCTIONS = "arn:${{AWS::Partition}}:lambda:*:${{AWS::AccountId}}:function:{stack}-*"
 KEYS = "arn:${{AWS::Partition}}:kms:*:${{AWS::AccountId}}:key/*"
+VAULTS = "arn:${{AWS::Partition}}:backup:*:${{AWS::AccountId}}:backup-vault:{stack}-*"
 LOG_GROUPS = [
     "arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:/aws/lambda/{stack}-*",
     "arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:/{project}/${{Environment}}/*",
@@ -93,8 +96,8 @@ COMMANDS: dict[str, tuple[Grant, ...]] = {
         Grant(("ssm:DescribeParameters",), ("*",)),
         # The import after a destroy (ops/adopt.py) looks for what the stack retained by
         # name: tables, buckets (HeadBucket is authorized as s3:ListBucket), the key through
-        # its alias, the user pool in the list of pools, which names no resource; and it
-        # deletes a failed first attempt before importing.
+        # its alias, the user pool in the list of pools, which names no resource, the backup
+        # vault; and it deletes a failed first attempt before importing.
         Grant(("s3:ListBucket",), (STACK_BUCKETS,)),
         Grant(("cognito-idp:ListUserPools",), ("*",)),
         # The preflight compares the execution role's policies with the built ones, and the
@@ -104,6 +107,7 @@ COMMANDS: dict[str, tuple[Grant, ...]] = {
         Grant(("cloudformation:DeleteStack",), (STACK,)),
         Grant(("kms:DescribeKey",), (KEYS,), KEY_ALIASES),
         Grant(("dynamodb:DescribeTable",), (TABLES,)),
+        Grant(("backup:DescribeBackupVault",), (VAULTS,)),
     ),
     "outputs": (Grant(("cloudformation:DescribeStacks",), (STACK,)),),
     "logs": (
@@ -152,6 +156,12 @@ def _formatted(value: Any, stack: str, project: str) -> Any:
     return value.format(stack=stack, project=project) if isinstance(value, str) else value
 
 
+def within(resources: Sequence[str], wider: Sequence[str]) -> bool:
+    """Each resource matched by one of `wider`, whose `*` matches any characters, as in IAM
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html)."""
+    return all(any(fnmatch.fnmatchcase(r, w) for w in wider) for r in resources)
+
+
 def statements(project: str, extra: list[Grant] | None = None) -> list[dict[str, Any]]:
     """The grants of every command, and `extra`, merged where resources and condition are
     equal."""
@@ -174,7 +184,7 @@ def statements(project: str, extra: list[Grant] | None = None) -> list[dict[str,
         for (resources, key), actions in merged.items()
         for (wider, other), more in merged.items()
         if (wider, other) != (resources, key) and other == key
-        and set(resources) <= set(wider) and actions <= more
+        and within(resources, wider) and actions <= more
     }  # fmt: skip
     result = []
     for (resources, key), actions in sorted(merged.items(), key=lambda i: (sorted(i[1]), i[0])):

@@ -55,6 +55,26 @@ def administration(principal: Any) -> dict[str, Any]:
     }
 
 
+def deny_grants_for_others() -> dict[str, Any]:
+    """Grants on the key only for AWS resources or AWS services: the services that encrypt
+    with it (Lambda, DynamoDB, AWS Backup) create their grants with kms:GrantIsForAWSResource
+    set, so nobody can hand a grant to a principal outside them. Control Tower's CT.KMS.PR.3
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource)."""
+    return {
+        "Sid": "DenyGrantsNotForAwsResources",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:CreateGrant",
+        "Resource": "*",
+        "Condition": {
+            "BoolIfExists": {
+                "kms:GrantIsForAWSResource": "false",
+                "aws:PrincipalIsAWSService": "false",
+            }
+        },
+    }
+
+
 def key_services(spec: Spec) -> tuple[str, ...]:
     """The services that encrypt with the stack key on behalf of IAM principals: Lambda for
     the environments (the deployer's grant), Logs for the roles that write the encrypted
@@ -73,6 +93,7 @@ def add_stack_key(template: Template, spec: Spec, names: Names) -> None:
     log_groups.append(names.api_log_group())
     statements = [
         administration(ACCOUNT_ROOT),
+        deny_grants_for_others(),
         {
             # IAM principals of this account may use the key only through these services,
             # so a role's kms grant cannot be used to decrypt data directly.

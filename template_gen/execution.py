@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from template_gen import iam_reference, registry
@@ -104,23 +104,24 @@ def document(statements: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def size(policy: Mapping[str, Any]) -> int:
-    """Characters IAM counts (whitespace excluded), with the Sub variables at their longest."""
+def size(policy: Mapping[str, Any], environments: Sequence[str] = ("e" * 16,)) -> int:
+    """Characters IAM counts (whitespace excluded), with the Sub variables at their longest:
+    `${Environment}` as the longest of `environments`, the values its parameter allows."""
     text = json.dumps(policy, separators=(",", ":"), sort_keys=True)
     for variable, longest in WORST_CASE.items():
         text = text.replace(variable, longest)
-    environment = "${Environment}"
-    # Environments are short names; 16 characters bounds any the spec allows.
-    return len(text.replace(environment, "e" * 16))
+    return len(text.replace("${Environment}", max(environments, key=len)))
 
 
-def split(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def split(
+    statements: list[dict[str, Any]], environments: Sequence[str] = ("e" * 16,)
+) -> list[dict[str, Any]]:
     """The statements packed, in order, into as few policy documents as fit the limit."""
     documents: list[list[dict[str, Any]]] = [[]]
     for statement in statements:
-        if size(document([statement])) > MANAGED_POLICY_CHARS:
+        if size(document([statement]), environments) > MANAGED_POLICY_CHARS:
             raise ValueError(f"one statement exceeds a managed policy: {statement['Action']}")
-        if size(document([*documents[-1], statement])) > MANAGED_POLICY_CHARS:
+        if size(document([*documents[-1], statement]), environments) > MANAGED_POLICY_CHARS:
             documents.append([])
         documents[-1].append(statement)
     if len(documents) > MAX_MANAGED_POLICIES:

@@ -6,7 +6,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import ClassVar
 
-from troposphere import GetAtt, Ref, Sub, Template, awslambda, serverless
+from troposphere import GetAtt, If, Ref, Sub, Template, awslambda, serverless
+from troposphere.serverless import SnapStart
 
 from template_gen import rollout
 from template_gen.defaults import encrypted_log_group
@@ -33,6 +34,7 @@ from template_gen.naming import (
     role_id,
     table_id,
 )
+from template_gen.parameters import IS_PROD
 
 
 class LoggingConfig(awslambda.LoggingConfig):
@@ -148,6 +150,14 @@ def add_functions(
                     Variables=environment(spec, names, function, build_version)
                 ),
                 Events=dict(route_event(route) for route in function.routes),
+                # Published versions start from a snapshot in prod: a cold start restores
+                # instead of importing (backend_kit/snapstart.py refreshes what must not be
+                # shared); elsewhere no snapshot is taken, so no caching cost.
+                SnapStart=If(
+                    IS_PROD,
+                    SnapStart(ApplyOn="PublishedVersions"),
+                    SnapStart(ApplyOn="None"),
+                ),
                 AutoPublishAlias=rollout.ALIAS,
                 AutoPublishCodeSha256=version_key(spec, function, artifacts),
                 DeploymentPreference=rollout.deployment_preference(function),

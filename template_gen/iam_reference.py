@@ -65,6 +65,12 @@ class Action:
         specific = [
             t for t in matching if not any(o is not t and _more_specific(o, t) for o in matching)
         ]
+        if len(specific) > 1:
+            # A generic pattern (AWS Backup's recoveryPoint has a variable service and a
+            # literal `*` account) also matches an ARN pattern with `*` for its region: the
+            # type with the most fixed text is the one meant.
+            longest = max(len(t.literal) for t in specific)
+            specific = [t for t in specific if len(t.literal) == longest]
         if len(specific) != 1:
             kinds = ", ".join(t.name for t in self.resource_types)
             raise NotInReference(f"{arn} is not one resource of {self.name} ({kinds})")

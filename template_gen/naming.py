@@ -44,6 +44,12 @@ class Kind(Enum):
     KEY_ALIAS = ("KMS alias", 256)
     PARAMETER = ("SSM parameter", 1011)
     API = ("HTTP API", 128)
+    # https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupVault.html
+    BACKUP_VAULT = ("Backup vault", 50)
+    # https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupPlanInput.html
+    BACKUP_PLAN = ("Backup plan", 50)
+    # https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupSelection.html
+    BACKUP_SELECTION = ("Backup selection", 50)
 
     def __init__(self, label: str, limit: int) -> None:
         self.label = label
@@ -140,6 +146,21 @@ class Names:
     def dashboard(self) -> PhysicalName:
         return PhysicalName(Kind.DASHBOARD, f"{self.prefix}-{REGION}")
 
+    def backup_vault(self) -> PhysicalName:
+        return PhysicalName(Kind.BACKUP_VAULT, f"{self.prefix}-backups")
+
+    def backup_plan(self) -> PhysicalName:
+        return PhysicalName(Kind.BACKUP_PLAN, f"{self.prefix}-tables")
+
+    def backup_selection(self) -> PhysicalName:
+        return PhysicalName(Kind.BACKUP_SELECTION, f"{self.prefix}-tables")
+
+    def backup_role(self) -> PhysicalName:
+        return PhysicalName(Kind.ROLE, f"{self.prefix}-backup-{REGION}")
+
+    def backup_key_alias(self) -> PhysicalName:
+        return PhysicalName(Kind.KEY_ALIAS, f"alias/{self.prefix}-backup")
+
     def metric_namespace(self) -> str:
         return f"{self.project}/{ENVIRONMENT}"
 
@@ -159,6 +180,12 @@ API_LOG_GROUP = "HttpApiAccessLogs"
 USER_POOL = "UserPool"
 USER_POOL_CLIENT = "UserPoolClient"
 AUTHORIZER = "CognitoJwt"
+BACKUP_KEY = "BackupKey"
+BACKUP_KEY_ALIAS = "BackupKeyAlias"
+BACKUP_VAULT = "BackupVault"
+BACKUP_ROLE = "BackupRole"
+BACKUP_PLAN = "BackupPlan"
+BACKUP_SELECTION = "BackupSelection"
 
 
 def table_id(name: str) -> str:

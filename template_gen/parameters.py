@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from troposphere import Equals, Not, Parameter, Ref, Template
+from troposphere import And, Condition, Equals, If, Not, Or, Parameter, Ref, Template
 
 from template_gen.model import Spec
 
@@ -12,9 +12,16 @@ ALARM_EMAIL = "AlarmEmail"
 LOG_RETENTION_DAYS = "LogRetentionDays"
 THROTTLING_RATE = "ApiThrottlingRateLimit"
 THROTTLING_BURST = "ApiThrottlingBurstLimit"
+THREAT_PROTECTION = "ThreatProtection"
+BACKUP_VAULT_LOCK = "BackupVaultLock"
 
 IS_PROD = "IsProd"
 HAS_ALARM_EMAIL = "HasAlarmEmail"
+# Cognito threat protection: ENFORCED in prod and OFF elsewhere unless the parameter says.
+HAS_THREAT_PROTECTION = "HasThreatProtection"
+THREAT_PROTECTION_CHOSEN = "ThreatProtectionChosen"
+HAS_VAULT_LOCK = "HasVaultLock"
+HAS_COMPLIANCE_LOCK = "HasComplianceVaultLock"
 
 # The values CloudWatch Logs accepts for a retention period.
 RETENTION_DAYS = (
@@ -82,5 +89,54 @@ def add_parameters(template: Template, spec: Spec) -> None:
             Description="Burst of requests for each route",
         )
     )
+    template.add_parameter(
+        Parameter(
+            THREAT_PROTECTION,
+            Type="String",
+            Default="",
+            AllowedValues=["", "OFF", "AUDIT", "ENFORCED"],
+            Description=(
+                "Cognito threat protection (AdvancedSecurityMode); AUDIT and ENFORCED need the"
+                " Plus tier, billed per active user. Empty: ENFORCED in prod, OFF elsewhere"
+            ),
+        )
+    )
+    template.add_parameter(
+        Parameter(
+            BACKUP_VAULT_LOCK,
+            Type="String",
+            Default="none",
+            AllowedValues=["none", "governance", "compliance"],
+            Description=(
+                "AWS Backup vault lock in prod: governance can be removed with"
+                " backup:DeleteBackupVaultLockConfiguration, compliance cannot once its grace"
+                " period ends"
+            ),
+        )
+    )
     template.add_condition(IS_PROD, Equals(Ref(ENVIRONMENT), "prod"))
     template.add_condition(HAS_ALARM_EMAIL, Not(Equals(Ref(ALARM_EMAIL), "")))
+    template.add_condition(THREAT_PROTECTION_CHOSEN, Not(Equals(Ref(THREAT_PROTECTION), "")))
+    template.add_condition(
+        HAS_THREAT_PROTECTION,
+        Or(
+            And(Condition(THREAT_PROTECTION_CHOSEN), Not(Equals(Ref(THREAT_PROTECTION), "OFF"))),
+            And(Not(Condition(THREAT_PROTECTION_CHOSEN)), Condition(IS_PROD)),
+        ),
+    )
+    template.add_condition(
+        HAS_VAULT_LOCK, And(Condition(IS_PROD), Not(Equals(Ref(BACKUP_VAULT_LOCK), "none")))
+    )
+    template.add_condition(
+        HAS_COMPLIANCE_LOCK,
+        And(Condition(IS_PROD), Equals(Ref(BACKUP_VAULT_LOCK), "compliance")),
+    )
+
+
+def threat_protection_mode() -> If:
+    """The parameter's mode, or the environment's default when it is empty."""
+    return If(
+        THREAT_PROTECTION_CHOSEN,
+        Ref(THREAT_PROTECTION),
+        If(IS_PROD, "ENFORCED", "OFF"),
+    )

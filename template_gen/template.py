@@ -8,6 +8,7 @@ from troposphere import GetAtt, Output, Ref, Template
 
 from template_gen import (
     api,
+    backup,
     encryption,
     functions,
     iam,
@@ -19,6 +20,7 @@ from template_gen import (
 from template_gen.model import UNBUILT, Spec
 from template_gen.naming import (
     ALARM_TOPIC,
+    BACKUP_VAULT,
     HTTP_API,
     USER_POOL,
     USER_POOL_CLIENT,
@@ -27,6 +29,7 @@ from template_gen.naming import (
     logical_id,
     table_id,
 )
+from template_gen.parameters import IS_PROD
 from template_gen.validate import validate_spec
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -51,6 +54,7 @@ def build_template(
     encryption.add_stack_key(template, spec, names)
     storage.add_tables(template, spec, names)
     storage.add_buckets(template, spec, names)
+    backup.add_backups(template, spec, names)
     iam.add_roles(template, spec, names)
     rollout.add_deployment_role(template, spec, names)
     functions.add_layers(template, spec, names, artifacts)
@@ -85,6 +89,15 @@ def _add_outputs(template: Template, spec: Spec) -> None:
     outputs.append(
         Output("StackKeyArn", Description="KMS key of the stack", Value=GetAtt("StackKey", "Arn"))
     )
+    if spec.tables:
+        outputs.append(
+            Output(
+                "BackupVaultName",
+                Condition=IS_PROD,
+                Description="AWS Backup vault of the tables (prod)",
+                Value=Ref(BACKUP_VAULT),
+            )
+        )
     template.add_output(outputs)
 
 

@@ -241,3 +241,6 @@ def spec_names(spec: Spec) -> Iterator[tuple[str, PhysicalName]]:
     yield "parameters key", names.parameters_key_alias()
     yield "api", names.api()
     yield "dashboard", names.dashboard()
+    for backup in (names.backup_vault(), names.backup_plan(), names.backup_selection(),
+                   names.backup_role(), names.backup_key_alias()):  # fmt: skip
+        yield "backups", backup

@@ -11,23 +11,35 @@ from aws_lambda_powertools.metrics import MetricUnit
 from catalog import Catalog
 from item_fields import ATTACHMENT, ITEM
 
-from backend_kit import http
+from backend_kit import http, snapstart
 from backend_kit.aws import client
 from backend_kit.cursors import Cursors
 from backend_kit.idempotency import IdempotentCreate
 from backend_kit.secrets import signing_key
 
 app = http.create_app()
-dynamodb = client("dynamodb")
-catalog = Catalog(dynamodb, os.environ["ITEMS_TABLE"])
-cursors = Cursors(signing_key(os.environ["CURSOR_SIGNING_KEY_PARAMETER"]))
-create_once = IdempotentCreate(
-    catalog.create,
-    key_prefix="items.create",
-    table=os.environ["IDEMPOTENCY_TABLE"],
-    dynamodb=dynamodb,
-)
+catalog: Catalog
+cursors: Cursors
+create_once: IdempotentCreate
 uploads = Uploads(os.environ["ASSETS_BUCKET"])
+
+
+def wire() -> None:
+    """The handler's objects over this environment's clients; again after a restore."""
+    global catalog, cursors, create_once
+    dynamodb = client("dynamodb")
+    catalog = Catalog(dynamodb, os.environ["ITEMS_TABLE"])
+    cursors = Cursors(signing_key(os.environ["CURSOR_SIGNING_KEY_PARAMETER"]))
+    create_once = IdempotentCreate(
+        catalog.create,
+        key_prefix="items.create",
+        table=os.environ["IDEMPOTENCY_TABLE"],
+        dynamodb=dynamodb,
+    )
+
+
+wire()
+snapstart.arm(wire)
 
 
 @app.post("/items")

@@ -10,14 +10,25 @@ from aws_lambda_powertools.metrics import MetricUnit
 from profile_fields import CHANGES, REGISTRATION
 from profiles import PRIVATE, PUBLIC, Profiles
 
-from backend_kit import errors, http
+from backend_kit import errors, http, snapstart
 from backend_kit.aws import client
 from backend_kit.cursors import Cursors
 from backend_kit.secrets import signing_key
 
 app = http.create_app()
-profiles = Profiles(client("dynamodb"), os.environ["USERS_TABLE"])
-cursors = Cursors(signing_key(os.environ["CURSOR_SIGNING_KEY_PARAMETER"]))
+profiles: Profiles
+cursors: Cursors
+
+
+def wire() -> None:
+    """The handler's objects over this environment's clients; again after a restore."""
+    global profiles, cursors
+    profiles = Profiles(client("dynamodb"), os.environ["USERS_TABLE"])
+    cursors = Cursors(signing_key(os.environ["CURSOR_SIGNING_KEY_PARAMETER"]))
+
+
+wire()
+snapstart.arm(wire)
 
 
 def view(profile: dict[str, Any], caller: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pytest
 
 from offline.emulator_process import EmulatorProcess
 from offline.endpoint import Endpoint
+from offline.intrinsics import Context
 from offline.ports import free_ports
 from ops.deploy import sam_deploy_command
 from tests.conftest import aws_environment
@@ -67,6 +68,31 @@ class Deployment:
 
     def client(self, service: str, region: str) -> Any:
         return Endpoint(self.endpoint).client(service, region)
+
+    def created_and_expected(
+        self, region: str, stack: str
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The stack's resources, and those its processed template has whose Condition
+        holds with the stack's parameters: logical id -> type, each."""
+        cloudformation = self.client("cloudformation", region)
+        template = cloudformation.get_template(StackName=stack, TemplateStage="Processed")
+        body = dict(template["TemplateBody"])
+        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+        context = Context(parameters, {}, body.get("Conditions", {}), lambda *_: None)
+        created = {
+            r["LogicalResourceId"]: r["ResourceType"]
+            for page in cloudformation.get_paginator("list_stack_resources").paginate(
+                StackName=stack
+            )
+            for r in page["StackResourceSummaries"]
+        }
+        expected = {
+            logical: r["Type"]
+            for logical, r in body["Resources"].items()
+            if "Condition" not in r or context.condition(r["Condition"])
+        }
+        return created, expected
 
 
 @pytest.fixture(scope="session")

@@ -212,7 +212,8 @@ def test_a_role_without_the_boundary_fails_to_deploy(mutated: Account) -> None:
     text = template.read_text()
     boundaries = re.findall(r"^ +PermissionsBoundary: .*\n", text, re.M)
     assert boundaries, "the template's roles carry no boundary to take away"
-    template.write_text(text.replace(boundaries[0], "", 1))
+    # Every role's: some exist in prod only, and dev creates none of those.
+    template.write_text(re.sub(r"^ +PermissionsBoundary: .*\n", "", text, flags=re.M))
 
     plain = subprocess.run(
         sam_deploy_command(ENV, region, mutated.root / "samconfig.toml"),

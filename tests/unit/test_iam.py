@@ -159,8 +159,9 @@ def test_one_role_per_function(resources: dict[str, Any]) -> None:
     functions = of_type(resources, "AWS::Serverless::Function")
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
     assert len(set(roles)) == len(functions)
-    # The only other role is CodeDeploy's, which no function runs as.
-    assert set(of_type(resources, "AWS::IAM::Role")) - set(roles) == {"DeploymentRole"}
+    # The only other roles are CodeDeploy's and AWS Backup's, which no function runs as.
+    others = {"DeploymentRole", "BackupRole"}
+    assert set(of_type(resources, "AWS::IAM::Role")) - set(roles) == others
 
 
 def test_the_deployment_role_only_moves_this_stacks_aliases(resources: dict[str, Any]) -> None:

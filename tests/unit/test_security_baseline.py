@@ -108,9 +108,13 @@ def test_stack_key_rotates_is_retained_and_names_its_users(resources: dict[str, 
     }
     assert principals["PublishStackAlarms"] == {"Service": "cloudwatch.amazonaws.com"}
     for statement in statements:
-        assert statement["Principal"] != "*" and statement["Principal"] != {"AWS": "*"}
+        if statement["Effect"] == "Allow":  # only a Deny may name everyone
+            assert statement["Principal"] != "*" and statement["Principal"] != {"AWS": "*"}
         if statement["Sid"] != "KeyAdministration":
             assert "Condition" in statement, statement["Sid"]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Action"] == "kms:CreateGrant"
+    assert deny["Condition"]["BoolIfExists"]["kms:GrantIsForAWSResource"] == "false"
     (admin,) = [s for s in statements if s["Sid"] == "KeyAdministration"]
     assert not {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} & set(admin["Action"])
 

@@ -21,6 +21,11 @@ def _provider():
     return SSMProvider(boto3_client=client("ssm"))
 
 
+def forget() -> None:
+    """Drop the cached values and the client that fetched them (backend_kit/snapstart.py)."""
+    _provider.cache_clear()
+
+
 def signing_key(parameter_name: str) -> Callable[[], bytes]:
     """A getter for the key: one SSM call per container per MAX_AGE_S, never per request."""
 
