@@ -39,7 +39,7 @@ FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint typecheck pre-commit test differential local emulator token fuzz invoke policies bootstrap deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme clean
+.PHONY: help install lock build lint scan typecheck pre-commit test differential local emulator token fuzz invoke policies bootstrap deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme clean
 
 help: ## List the targets, each with the variables it reads and their defaults
 	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
@@ -75,7 +75,7 @@ typecheck: $(STAMP) ## mypy on every package; each function folder on its own, w
 	@$(PY) -m mypy
 	@for function in functions/*/; do MYPYPATH=layers/shared/python:$$function $(PY) -m mypy "$$function"; done
 
-lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint on the template, its expansion and the bootstrap
+lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint, cdk-nag and cfn-guard on every rendered template
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
@@ -86,8 +86,12 @@ lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint on the t
 	@$(VENV)/bin/cfn-lint -a cfn_lint_serverless.rules -- $(EXPANDED)
 	@echo "cfn-lint $(BOOTSTRAP)"
 	@$(VENV)/bin/cfn-lint $(BOOTSTRAP)
+	@$(PY) -m tools.scan --json build/scan.json $(EXPANDED) $(BOOTSTRAP)
 	@$(PY) -m template_gen diagram --check
 	@echo "lint: no findings"
+
+scan: policies ## cdk-nag (AwsSolutions, Serverless, NIST 800-53 R5, HIPAA) and cfn-guard on every rendered template
+	@$(PY) -m tools.scan --json build/scan.json $(EXPANDED) $(BOOTSTRAP)
 
 pre-commit: $(STAMP) ## Every pre-commit hook on every file, as `pre-commit install` runs them on a commit
 	@$(VENV)/bin/pre-commit run --all-files

@@ -23,6 +23,12 @@ from troposphere import GetAtt, Output, Parameter, Ref, Sub, Tags, Template, iam
 
 from template_gen import deployer, execution
 from template_gen.defaults import boundary_arn_pattern, boundary_name
+from template_gen.findings import (
+    BOOTSTRAP_PATTERNS,
+    EXPLICIT_NAMES,
+    waiver_metadata,
+    wildcard_resources,
+)
 from template_gen.model import Spec
 from template_gen.naming import Names
 from template_gen.patterns import Resolver
@@ -85,12 +91,18 @@ def build(template: Mapping[str, Any], spec: Spec) -> Bootstrap:
     boundary_arn = boundary_arn_pattern(names)
     found, _ = execution.execution_needs(template, spec.project, boundary_arn)
     whole = execution.document(execution.statements(found))
-    parts = execution.split(whole["Statement"])
+    parts = execution.split(whole["Statement"], spec.environments)
     boundary = boundary_document(template, spec.project)
     reads, _ = execution.execution_needs(template, spec.project, boundary_arn, ("read",))
     deployer_doc = execution.document(
         deployer.statements(spec.project, deployer.drift_grants(reads, spec.project))
     )
+    deployer_size = execution.size(deployer_doc, spec.environments)
+    if deployer_size > execution.MANAGED_POLICY_CHARS:
+        raise ValueError(
+            f"the deployer policy is {deployer_size} characters, over IAM's"
+            f" {execution.MANAGED_POLICY_CHARS} for a managed policy"
+        )
 
     out = Template(
         Description=f"{spec.project}: the execution role, permissions boundary and deployer"
@@ -117,6 +129,7 @@ def build(template: Mapping[str, Any], spec: Spec) -> Bootstrap:
                         f"What CloudFormation needs to deploy {names.prefix} ({index}/{len(parts)})"
                     ),
                     PolicyDocument=as_template_value(part),
+                    Metadata=_patterns_waived(part),
                 )
             )
         )
@@ -137,6 +150,7 @@ def build(template: Mapping[str, Any], spec: Spec) -> Bootstrap:
                 ],
             },
             ManagedPolicyArns=[Ref(p) for p in policies],
+            Metadata=waiver_metadata(EXPLICIT_NAMES),
             Tags=Tags({HOME_TAG: Ref("AWS::Region")}),
         )
     )
@@ -146,6 +160,7 @@ def build(template: Mapping[str, Any], spec: Spec) -> Bootstrap:
             ManagedPolicyName=Sub(boundary_name(names)),
             Description=Sub(f"Permissions boundary of every role of {names.prefix}"),
             PolicyDocument=as_template_value(boundary),
+            Metadata=_patterns_waived(boundary),
         )
     )
     out.add_resource(
@@ -154,6 +169,7 @@ def build(template: Mapping[str, Any], spec: Spec) -> Bootstrap:
             ManagedPolicyName=Sub(f"{names.prefix}-deployer"),
             Description=Sub(f"Deploy, read and destroy {names.prefix}, and nothing else"),
             PolicyDocument=as_template_value(deployer_doc),
+            Metadata=_patterns_waived(deployer_doc),
         )
     )
     out.add_output(
@@ -164,6 +180,14 @@ def build(template: Mapping[str, Any], spec: Spec) -> Bootstrap:
         ]
     )
     return Bootstrap(out, whole, parts, boundary, deployer_doc)
+
+
+def _patterns_waived(document: Mapping[str, Any]) -> dict[str, Any]:
+    return waiver_metadata(
+        BOOTSTRAP_PATTERNS,
+        EXPLICIT_NAMES,
+        wildcards=wildcard_resources(as_template_value(document)),
+    )
 
 
 def policy_json(document: Mapping[str, Any]) -> str:

@@ -6,6 +6,14 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, iam, logs
 
+from template_gen.findings import (
+    EXPLICIT_NAMES,
+    INLINE_POLICY,
+    RETENTION_BY_ENVIRONMENT,
+    SCOPED_WILDCARDS,
+    waiver_metadata,
+    wildcard_resources,
+)
 from template_gen.naming import STACK_KEY, Names, PhysicalName
 from template_gen.parameters import LOG_RETENTION_DAYS
 
@@ -17,6 +25,7 @@ def encrypted_log_group(logical: str, name: PhysicalName) -> logs.LogGroup:
     """A log group with the stack's retention and encrypted with the stack key."""
     return logs.LogGroup(
         logical,
+        Metadata=waiver_metadata(RETENTION_BY_ENVIRONMENT),
         LogGroupName=name.sub(),
         RetentionInDays=Ref(LOG_RETENTION_DAYS),
         KmsKeyId=GetAtt(STACK_KEY, "Arn"),
@@ -49,8 +58,12 @@ def service_role(
 ) -> iam.Role:
     """A role one AWS service assumes, with one inline policy, no managed ones, and the
     project's permissions boundary, without which the execution role may not create it."""
+    document = {"Version": "2012-10-17", "Statement": statements}
+    wildcards = wildcard_resources(document)
+    waivers = (INLINE_POLICY, EXPLICIT_NAMES, *((SCOPED_WILDCARDS,) if wildcards else ()))
     return iam.Role(
         logical,
+        Metadata=waiver_metadata(*waivers, wildcards=wildcards),
         RoleName=name.sub(),
         PermissionsBoundary=boundary_arn(names),
         Description=description,

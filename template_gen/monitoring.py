@@ -11,7 +11,7 @@ import json
 from troposphere import GetAtt, Ref, Sub, Template, cloudwatch, logs, sns
 
 from template_gen.api import STAGE
-from template_gen.findings import ALARM_EMAIL_SUBSCRIPTION, waiver_metadata
+from template_gen.findings import ALARM_EMAIL_SUBSCRIPTION, EXPLICIT_NAMES, waiver_metadata
 from template_gen.model import Function, Spec, Table
 from template_gen.naming import (
     ALARM_TOPIC,
@@ -102,6 +102,7 @@ def alarm(
     template.add_resource(
         cloudwatch.Alarm(
             alarm_id(kind, subject, signal),
+            Metadata=waiver_metadata(EXPLICIT_NAMES),
             AlarmName=names.alarm(kind, subject, signal).sub(),
             AlarmDescription=description,
             ComparisonOperator="GreaterThanOrEqualToThreshold",

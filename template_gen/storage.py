@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from troposphere import GetAtt, If, Ref, Sub, Template, dynamodb, s3
+from troposphere import GetAtt, If, Join, Ref, Sub, Template, dynamodb, s3
 
 from template_gen.defaults import RETAIN
-from template_gen.findings import ACCESS_LOG_BUCKET, REGIONAL_BUCKET, waiver_metadata
+from template_gen.findings import (
+    ACCESS_LOG_BUCKET,
+    EXPLICIT_NAMES,
+    NO_BUCKET_ACLS,
+    NO_OBJECT_EVENTS,
+    NO_OBJECT_LOCK,
+    REGIONAL_BUCKET,
+    waiver_metadata,
+)
 from template_gen.model import Key, Spec, Table
 from template_gen.naming import STACK_KEY, Names, PhysicalName, bucket_id, table_id
 from template_gen.parameters import ALLOWED_ORIGINS, IS_PROD
@@ -15,6 +23,8 @@ NONCURRENT_VERSION_DAYS = 90
 ACCESS_LOG_DAYS = 365
 ACCESS_LOG_NONCURRENT_DAYS = 30
 ACCESS_LOG_PREFIX = "s3/"
+# What every bucket of the stack waives, and why: template_gen/findings.py.
+BUCKET = (REGIONAL_BUCKET, NO_OBJECT_LOCK, NO_OBJECT_EVENTS, NO_BUCKET_ACLS)
 
 
 def add_tables(template: Template, spec: Spec, names: Names) -> None:
@@ -77,7 +87,9 @@ def _table(table: Table, names: Names) -> dynamodb.Table:
         properties["TimeToLiveSpecification"] = dynamodb.TimeToLiveSpecification(
             AttributeName=table.ttl_attribute, Enabled=True
         )
-    return dynamodb.Table(table_id(table.name), **properties, **RETAIN)
+    return dynamodb.Table(
+        table_id(table.name), Metadata=waiver_metadata(EXPLICIT_NAMES), **properties, **RETAIN
+    )
 
 
 def _deny_insecure_transport(bucket_logical_id: str) -> dict:
@@ -86,10 +98,12 @@ def _deny_insecure_transport(bucket_logical_id: str) -> dict:
         "Effect": "Deny",
         "Principal": "*",
         "Action": "s3:*",
+        # The bucket and its objects, written as Control Tower's CT.S3.PR.8 reads them.
         "Resource": [
             GetAtt(bucket_logical_id, "Arn"),
-            Sub(f"${{{bucket_logical_id}.Arn}}/*"),
+            Join("", [GetAtt(bucket_logical_id, "Arn"), "/*"]),
         ],
+        # A string, as CT.S3.PR.8 compares it; IAM compares Bool values as text either way.
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
@@ -162,7 +176,7 @@ def add_buckets(template: Template, spec: Spec, names: Names) -> None:
             LifecycleConfiguration=_lifecycle(
                 "ExpireAccessLogs", ACCESS_LOG_NONCURRENT_DAYS, ACCESS_LOG_DAYS
             ),
-            Metadata=waiver_metadata(ACCESS_LOG_BUCKET, REGIONAL_BUCKET),
+            Metadata=waiver_metadata(ACCESS_LOG_BUCKET, *BUCKET),
         )
     )
     template.add_resource(
@@ -213,7 +227,7 @@ def add_buckets(template: Template, spec: Spec, names: Names) -> None:
                         )
                     ]
                 ),
-                Metadata=waiver_metadata(REGIONAL_BUCKET),
+                Metadata=waiver_metadata(*BUCKET),
             )
         )
         template.add_resource(_policy(logical))
