@@ -22,9 +22,9 @@ from troposphere import GetAtt, If, NoValue, Ref, Sub, Template, backup, kms
 from template_gen.defaults import RETAIN, service_role
 from template_gen.encryption import (
     ACCOUNT_ROOT,
-    DATA_ACTIONS,
     administration,
     deny_grants_for_others,
+    use_through,
 )
 from template_gen.model import Spec
 from template_gen.naming import (
@@ -152,20 +152,7 @@ def _add_key(template: Template, names: Names) -> None:
     statements = [
         administration(ACCOUNT_ROOT),
         deny_grants_for_others(),
-        {
-            # Principals of this account may use the key only through AWS Backup.
-            "Sid": "UseThroughBackup",
-            "Effect": "Allow",
-            "Principal": {"AWS": ACCOUNT_ROOT},
-            "Action": list(DATA_ACTIONS),
-            "Resource": "*",
-            "Condition": {
-                "StringEquals": {
-                    "kms:CallerAccount": Ref("AWS::AccountId"),
-                    "kms:ViaService": Sub("backup.${AWS::Region}.amazonaws.com"),
-                }
-            },
-        },
+        use_through("UseThroughBackup", ["backup"]),
     ]
     template.add_resource(
         kms.Key(

@@ -9,6 +9,7 @@ from troposphere import GetAtt, Ref, Sub, iam, logs
 from template_gen.findings import (
     EXPLICIT_NAMES,
     INLINE_POLICY,
+    LAMBDA_ROLE_WILDCARDS,
     RETENTION_BY_ENVIRONMENT,
     SCOPED_WILDCARDS,
     waiver_metadata,
@@ -60,7 +61,11 @@ def service_role(
     project's permissions boundary, without which the execution role may not create it."""
     document = {"Version": "2012-10-17", "Statement": statements}
     wildcards = wildcard_resources(document)
-    waivers = (INLINE_POLICY, EXPLICIT_NAMES, *((SCOPED_WILDCARDS,) if wildcards else ()))
+    waivers = [INLINE_POLICY, EXPLICIT_NAMES]
+    if wildcards:
+        waivers.append(SCOPED_WILDCARDS)
+        if service == "lambda.amazonaws.com":
+            waivers.append(LAMBDA_ROLE_WILDCARDS)
     return iam.Role(
         logical,
         Metadata=waiver_metadata(*waivers, wildcards=wildcards),

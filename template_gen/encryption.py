@@ -55,6 +55,26 @@ def administration(principal: Any) -> dict[str, Any]:
     }
 
 
+def use_through(sid: str, services: list[str]) -> dict[str, Any]:
+    """The key's data use for IAM principals of this account, only through these services,
+    so a role's kms grant cannot be used to decrypt data directly."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": ACCOUNT_ROOT},
+        "Action": list(DATA_ACTIONS),
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "kms:CallerAccount": Ref("AWS::AccountId"),
+                "kms:ViaService": [
+                    Sub(f"{service}.${{AWS::Region}}.amazonaws.com") for service in services
+                ],
+            }
+        },
+    }
+
+
 def deny_grants_for_others() -> dict[str, Any]:
     """Grants on the key only for AWS resources or AWS services: the services that encrypt
     with it (Lambda, DynamoDB, AWS Backup) create their grants with kms:GrantIsForAWSResource
@@ -94,24 +114,7 @@ def add_stack_key(template: Template, spec: Spec, names: Names) -> None:
     statements = [
         administration(ACCOUNT_ROOT),
         deny_grants_for_others(),
-        {
-            # IAM principals of this account may use the key only through these services,
-            # so a role's kms grant cannot be used to decrypt data directly.
-            "Sid": "UseThroughStackServices",
-            "Effect": "Allow",
-            "Principal": {"AWS": ACCOUNT_ROOT},
-            "Action": list(DATA_ACTIONS),
-            "Resource": "*",
-            "Condition": {
-                "StringEquals": {
-                    "kms:CallerAccount": Ref("AWS::AccountId"),
-                    "kms:ViaService": [
-                        Sub(f"{service}.${{AWS::Region}}.amazonaws.com")
-                        for service in key_services(spec)
-                    ],
-                }
-            },
-        },
+        use_through("UseThroughStackServices", list(key_services(spec))),
         {
             "Sid": "EncryptStackLogGroups",
             "Effect": "Allow",

@@ -34,6 +34,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+def vault_and_plan(backup: Any) -> str:
+    """A new vault and a plan backing up into it: the plan's id."""
+    vault = unique("vault")
+    backup.create_backup_vault(BackupVaultName=vault)
+    return plan(backup, vault)
+
+
 def plan(backup: Any, vault: str) -> str:
     return str(
         backup.create_backup_plan(
@@ -47,9 +54,7 @@ def plan(backup: Any, vault: str) -> str:
 
 def test_a_selection_is_kept_read_listed_and_deleted(aws: None) -> None:
     backup = boto3.client("backup", region_name=REGION)
-    vault = unique("vault")
-    backup.create_backup_vault(BackupVaultName=vault)
-    plan_id = plan(backup, vault)
+    plan_id = vault_and_plan(backup)
     chosen = {"SelectionName": "tables", "IamRoleArn": ROLE, "Resources": ["arn:aws:dynamodb:x"]}
     made = backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=chosen)
     got = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=made["SelectionId"])
@@ -62,9 +67,7 @@ def test_a_selection_is_kept_read_listed_and_deleted(aws: None) -> None:
 
 def test_a_plan_with_a_selection_cannot_be_deleted(aws: None) -> None:
     backup = boto3.client("backup", region_name=REGION)
-    vault = unique("vault")
-    backup.create_backup_vault(BackupVaultName=vault)
-    plan_id = plan(backup, vault)
+    plan_id = vault_and_plan(backup)
     chosen = {"SelectionName": "tables", "IamRoleArn": ROLE, "Resources": ["arn:aws:dynamodb:x"]}
     made = backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=chosen)
     with pytest.raises(ClientError, match="selections must be deleted"):
@@ -79,11 +82,9 @@ def test_a_selection_needs_a_plan_and_a_role(aws: None) -> None:
     with pytest.raises(ClientError) as missing:
         backup.create_backup_selection(BackupPlanId="no-such-plan", BackupSelection=chosen)
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    vault = unique("vault")
-    backup.create_backup_vault(BackupVaultName=vault)
     no_role = {**chosen, "IamRoleArn": "backup"}
     with pytest.raises(ClientError) as invalid:
-        backup.create_backup_selection(BackupPlanId=plan(backup, vault), BackupSelection=no_role)
+        backup.create_backup_selection(BackupPlanId=vault_and_plan(backup), BackupSelection=no_role)
     assert invalid.value.response["Error"]["Code"] == "InvalidParameterValueException"
 
 
