@@ -3,6 +3,15 @@
 - backup selections: create, get, list and delete, with the AWS Backup API's request and
   response shapes (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupSelection.html,
   API_GetBackupSelection.html, API_ListBackupSelections.html, API_DeleteBackupSelection.html);
+  a missing plan is ResourceNotFoundException; the selection's role is the one "AWS Backup uses
+  to authenticate when backing up the target resource"
+  (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupSelection.html), so AWS
+  Backup, the service principal backup.amazonaws.com
+  (https://docs.aws.amazon.com/aws-backup/latest/devguide/using-service-linked-roles-AWSServiceRoleForBackup.html),
+  must be able to assume it. A role that does not exist or whose trust policy does not let
+  backup.amazonaws.com assume it is refused with InvalidParameterValueException (one of
+  CreateBackupSelection's errors), in the words AWS Backup answers with when it cannot use the
+  role;
 - a plan with selections cannot be deleted (API_DeleteBackupPlan.html: "You can delete a
   backup plan only after all associated selections of resources have been deleted");
 - UpdateBackupPlan, which replaces the plan's document and gives it a new VersionId
@@ -28,6 +37,7 @@ from moto.core.exceptions import JsonRESTError
 from offline.patching import wrap
 
 # https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupSelection.html
+BACKUP = "backup.amazonaws.com"
 SELECTION_NAME = re.compile(r"^[a-zA-Z0-9\-\_\.]{1,50}$")
 
 
@@ -90,6 +100,31 @@ def _selection(backend: BackupBackend, plan_id: str, selection_id: str | None) -
     return found
 
 
+def _assumable_by_backup(backend: BackupBackend, arn: str) -> bool:
+    """The role exists in the account and its trust policy lets AWS Backup assume it."""
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    iam = iam_backends[backend.account_id][get_partition(backend.region_name)]
+    try:
+        role = iam.get_role_by_arn(arn)
+    except Exception:  # moto's IAM raises its NoSuchEntity for a role it does not have
+        return False
+    trust = role.assume_role_policy_document
+    document = json.loads(trust) if isinstance(trust, str) else trust
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action", [])
+        principals = (statement.get("Principal") or {}).get("Service", [])
+        if (
+            statement.get("Effect") == "Allow"
+            and "sts:AssumeRole" in ([actions] if isinstance(actions, str) else actions)
+            and BACKUP in ([principals] if isinstance(principals, str) else principals)
+        ):
+            return True
+    return False
+
+
 def create_backup_selection(self: BackupResponse) -> str:
     plan_id, _ = _parts(self.path)
     backend = self.backup_backend
@@ -102,6 +137,8 @@ def create_backup_selection(self: BackupResponse) -> str:
     role = body.get("IamRoleArn", "")
     if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/", role):
         raise InvalidParameterValue(f"Invalid IamRoleArn: {role!r}")
+    if not _assumable_by_backup(backend, role):
+        raise InvalidParameterValue(f"IAM Role {role} is not authorized to call tag:GetResources")
     selection = Selection(plan_id, body, params.get("CreatorRequestId"))
     selections(backend)[selection.selection_id] = selection
     summary = selection.summary()

@@ -10,6 +10,7 @@ later sign-in answers SOFTWARE_TOKEN_MFA with a code from that secret.
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 import string
 import time
@@ -45,9 +46,12 @@ def secret_file(pool: str, user: str, state: Path = STATE) -> Path:
 
 
 def _keep_secret(path: Path, secret: str) -> None:
+    """Written readable by its owner only, whatever mode an earlier file had."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(secret)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as kept:
+        kept.write(secret)
 
 
 def _fresh_code(secret: str) -> str:

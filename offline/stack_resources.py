@@ -59,17 +59,25 @@ def camel(value: Any) -> Any:
 # --- Cognito ---------------------------------------------------------------------------------
 
 
+def _mfa(region: str, pool_id: str, p: dict[str, Any], enabled: list[str] | None) -> None:
+    """EnabledMfas is set through SetUserPoolMfaConfig in the API, not Create/UpdateUserPool
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-userpool.html#cfn-cognito-userpool-enabledmfas)."""
+    if enabled:
+        client("cognito-idp", region).set_user_pool_mfa_config(
+            UserPoolId=pool_id,
+            SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled},
+            MfaConfiguration=p.get("MfaConfiguration", "OPTIONAL"),
+        )
+
+
 def _user_pool(region: str, name: str, p: dict[str, Any]) -> Created:
+    """UserPoolTier and UserPoolAddOns go to CreateUserPool as they are: the feature plan and
+    threat protection (offline/cognito_rules.py holds the rule between them)."""
     p = dict(p)
     pool_name = p.pop("UserPoolName", name)
     mfa = p.pop("EnabledMfas", None)
     pool = client("cognito-idp", region).create_user_pool(PoolName=pool_name, **p)["UserPool"]
-    if mfa:  # set through SetUserPoolMfaConfig in the API, not CreateUserPool
-        client("cognito-idp", region).set_user_pool_mfa_config(
-            UserPoolId=pool["Id"],
-            SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in mfa},
-            MfaConfiguration=p.get("MfaConfiguration", "OPTIONAL"),
-        )
+    _mfa(region, pool["Id"], p, mfa)
     return Created(
         pool["Id"],
         {
@@ -97,6 +105,21 @@ def _user_pool_of(region: str, pool_id: str) -> Created:
 
 def _keep(region: str, old: Created, p: dict[str, Any]) -> Created:
     """Updated in place; the emulator keeps the resource (and its data) as it is."""
+    return old
+
+
+def _update_user_pool(region: str, old: Created, p: dict[str, Any]) -> Created:
+    """The pool's updatable properties through UpdateUserPool, which "No interruption"
+    properties such as UserPoolTier, UserPoolAddOns and MfaConfiguration are
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-userpool.html);
+    the pool, its users and their data are kept."""
+    cognito = client("cognito-idp", region)
+    updatable = set(
+        cognito.meta.service_model.operation_model("UpdateUserPool").input_shape.members
+    )
+    request = {k: v for k, v in p.items() if k in updatable - {"UserPoolId", "PoolName"}}
+    cognito.update_user_pool(UserPoolId=old.physical_id, **request)
+    _mfa(region, old.physical_id, p, p.get("EnabledMfas"))
     return old
 
 
@@ -399,7 +422,9 @@ class Handlers:
 
 
 HANDLERS: dict[str, Handlers] = {
-    "AWS::Cognito::UserPool": Handlers(_user_pool, _keep, _delete_user_pool, "UserPoolName"),
+    "AWS::Cognito::UserPool": Handlers(
+        _user_pool, _update_user_pool, _delete_user_pool, "UserPoolName"
+    ),
     "AWS::Cognito::UserPoolClient": Handlers(
         _user_pool_client, _update_user_pool_client, _delete_user_pool_client, "ClientName"
     ),

@@ -165,11 +165,25 @@ def find_retained(
         if identifier is None:
             continue
         found.append(Found(logical, resource["Type"], identifier))
-        if resource["Type"] == "AWS::KMS::Alias":
-            key = resource["Properties"]["TargetKeyId"]["Ref"]
-            key_id = session.client("kms").describe_key(KeyId=identifier["AliasName"])
-            found.append(Found(key, "AWS::KMS::Key", {"KeyId": key_id["KeyMetadata"]["KeyId"]}))
+        key = aliased_key(resources, logical) if resource["Type"] == "AWS::KMS::Alias" else None
+        if key is not None and key not in {f.logical_id for f in found}:
+            described = session.client("kms").describe_key(KeyId=identifier["AliasName"])
+            found.append(Found(key, "AWS::KMS::Key", {"KeyId": described["KeyMetadata"]["KeyId"]}))
     return found
+
+
+def aliased_key(resources: dict[str, Any], alias: str) -> str | None:
+    """The retained AWS::KMS::Key of the template that an alias's TargetKeyId names (a Ref, or a
+    Fn::GetAtt of its Arn or KeyId), found again through the alias; None where the alias names
+    a key outside the template, or one deleted with the stack."""
+    target = resources[alias].get("Properties", {}).get("TargetKeyId")
+    keys = [
+        logical
+        for logical in sorted(references(target))
+        if resources.get(logical, {}).get("Type") == "AWS::KMS::Key"
+        and resources[logical].get("DeletionPolicy") == "Retain"
+    ]
+    return keys[0] if len(keys) == 1 else None
 
 
 def import_template(template: dict[str, Any], found: list[Found]) -> dict[str, Any]:

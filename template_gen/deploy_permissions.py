@@ -36,6 +36,16 @@ NEVER: dict[str, str] = {
     "iam:DeleteRolePermissionsBoundary": "a stack role keeps the permissions boundary",
 }
 
+# Actions that make a service-linked role, whose ARN is always under the path
+# /aws-service-role/<service>/ (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html):
+# the roles a template names (a backup selection's IamRoleArn) are never one.
+SERVICE_LINKED_ROLE_ACTIONS = frozenset({"iam:CreateServiceLinkedRole"})
+# The service-linked role a type's handler may create on first use: AWS Backup's
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/using-service-linked-roles-AWSServiceRoleForBackup.html).
+SERVICE_LINKED_ROLES: dict[str, str] = {
+    "AWS::Backup::BackupSelection": "backup.amazonaws.com/AWSServiceRoleForBackup",
+}
+
 # The service each type's handler passes a role to (iam:PassedToService).
 PASSED_TO: dict[str, str] = {
     "AWS::Lambda::Function": "lambda.amazonaws.com",
@@ -433,6 +443,21 @@ def needs(resource: Resource, operation: str, place: Place) -> tuple[list[Need],
             found.append(Need(entry.name, "*", context))
             continue
         arns = [arn for arn in candidates if _takes(entry, arn)]
+        if entry.name in SERVICE_LINKED_ROLE_ACTIONS:
+            # Only the service's own service-linked role, never a role the template names.
+            linked = SERVICE_LINKED_ROLES.get(resource.type)
+            arns = (
+                [place.arn("iam", f"role/aws-service-role/{linked}", regional=False)]
+                if linked
+                else []
+            )
+            if not arns:
+                skipped.append(
+                    Skipped(
+                        entry.name, f"makes service-linked roles; this {resource.type} names none"
+                    )
+                )
+                continue
         if not arns:
             kinds = ", ".join(sorted({t.name for t in entry.resource_types}))
             skipped.append(Skipped(entry.name, f"acts on {kinds}; this {resource.type} has none"))
