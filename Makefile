@@ -90,7 +90,7 @@ lint: build typecheck ## ruff, mypy, the CI workflow's schema, cfn-lint, cdk-nag
 	@$(PY) -m template_gen diagram --check
 	@echo "lint: no findings"
 
-scan: policies ## cdk-nag (AwsSolutions, Serverless, NIST 800-53 R5, HIPAA) and cfn-guard on every rendered template
+scan: policies ## cdk-nag (AwsSolutions, Serverless, NIST 800-53 R5, HIPAA) and cfn-guard on every rendered template; build/scan.json
 	@$(PY) -m tools.scan --json build/scan.json $(EXPANDED) $(BOOTSTRAP)
 
 pre-commit: $(STAMP) ## Every pre-commit hook on every file, as `pre-commit install` runs them on a commit

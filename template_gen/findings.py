@@ -213,7 +213,7 @@ THREAT_PROTECTION_BY_ENVIRONMENT = Waiver(
         " ThreatProtection parameter, which the rule cannot resolve; it is billed per active"
         " user, so dev does not pay for it."
     ),
-    cdk_nag=("AwsSolutions-COG3", "AwsSolutions-COG8"),
+    cdk_nag=("AwsSolutions-COG8",),
 )
 
 LAMBDA_FUNCTION = (

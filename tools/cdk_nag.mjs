@@ -1,14 +1,26 @@
 // cdk-nag's rule packs on rendered CloudFormation templates, loaded with CfnInclude
-// (https://github.com/cdklabs/cdk-nag). Prints one JSON report on stdout; tools/scan.py reads it.
+// (https://github.com/cdklabs/cdk-nag#using-on-cloudformation-templates). Prints one JSON
+// report on stdout; tools/scan.py reads it:
+//   {tool, version, packs, templates: {path: {resources, refused, findings: [{pack, rule,
+//    level, resource, message, error, suppressed, reason}]}}}
 //
-// A resource's waivers are read from its Metadata in the form cdk-nag writes for audit trails,
-// `cdk_nag: {rules_to_suppress: [{id, reason, applies_to?}]}`, and handed to cdk-nag as
-// acknowledgements, so cdk-nag itself decides what they cover; `applies_to` names the granular
-// findings of a rule (`AwsSolutions-IAM5[Resource::*]`), as in cdk-nag's NagPackSuppression. A waiver without a reason of 10 characters or more is
-// refused and reported. Each template is checked twice, without and with the waivers: the
-// difference is what the waivers suppressed.
+// cdk-nag 3 is a policy validation plugin: it reads no CloudFormation Metadata, only what
+// `Validations.of(construct).acknowledge({id, reason})` recorded on the construct tree, and
+// it runs through `validateScope`, with no synthesis. So a resource's waivers are read here
+// from its Metadata, in the form cdk-nag 2 read and cdk-nag 3 still writes for audit trails
+// (`cdk_nag: {rules_to_suppress: [{id, reason, applies_to?}]}`), and acknowledged on the
+// resource; `applies_to` names a rule's granular findings (`AwsSolutions-IAM5[Resource::*]`),
+// which cdk-nag 3 only acknowledges one by one. Each template is checked before and after
+// the acknowledgements: what cdk-nag no longer reports is what the waivers suppressed.
+//
+// cdk-nag 3 acknowledges a rule whatever its reason, even an empty one; cdk-nag 2 refused a
+// reason under 10 characters. The scan keeps cdk-nag 2's rule: such a waiver is not
+// acknowledged, and is reported in `refused`.
+//
+// A rule that cannot evaluate a resource (an intrinsic where it needs a value) is reported
+// under its own id, with `error: true` and the rule's error (verbose); a waiver of the rule
+// suppresses it, as cdk-nag does.
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
 
 const require = createRequire(import.meta.url);
 const cdk = require("aws-cdk-lib");
@@ -22,43 +34,21 @@ const PACKS = [
   ["HIPAA.Security", nag.HIPAASecurityChecks],
 ];
 const MIN_REASON = 10;
-
-function load(path, acknowledge) {
-  const app = new cdk.App();
-  const stack = new cdk.Stack(app, "Scanned");
-  const included = new CfnInclude(stack, "Template", { templateFile: path });
-  const refused = [];
-  const ids = [];
-  for (const child of included.node.children) {
-    if (!cdk.CfnResource.isCfnResource(child)) continue;
-    ids.push(child.logicalId);
-    const rules = child.cfnOptions.metadata?.cdk_nag?.rules_to_suppress ?? [];
-    for (const rule of rules) {
-      if (typeof rule.id !== "string" || typeof rule.reason !== "string" ||
-          rule.reason.trim().length < MIN_REASON) {
-        refused.push({ resource: child.node.id, rule: rule.id ?? null });
-      } else if (acknowledge) {
-        const ids = rule.applies_to ? rule.applies_to.map((a) => `${rule.id}[${a}]`) : [rule.id];
-        for (const id of ids) cdk.Validations.of(child).acknowledge({ id, reason: rule.reason });
-      }
-    }
-  }
-  return { stack, refused, resources: ids.length };
-}
+const RULE_ERROR = "Rule threw an error during validation.";
 
 function findings(stack) {
   const found = [];
   for (const [pack, Pack] of PACKS) {
-    for (const violation of new Pack(undefined, { verbose: false }).validateScope(stack).violations) {
+    const { violations } = new Pack(undefined, { verbose: true }).validateScope(stack);
+    for (const violation of violations) {
       for (const where of violation.violatingResources) {
         found.push({
           pack,
           rule: violation.ruleName,
           level: violation.severity,
-          // constructPath is Scanned/Template/<logical id>
-          resource: where.constructPath.split("/")[2],
+          resource: where.constructPath.split("/").at(-1), // Scanned/Template/<logical id>
           message: violation.description,
-          rule_error: violation.description.startsWith("Rule threw an error"),
+          error: violation.description.startsWith(RULE_ERROR),
         });
       }
     }
@@ -66,25 +56,40 @@ function findings(stack) {
   return found;
 }
 
-function reasonFor(path, resource, rule) {
-  const granular = (r) => (r.applies_to ?? []).some((a) => `${r.id}[${a}]` === rule);
-  const waiver = (readMetadata(path)[resource] ?? []).find((r) => r.id === rule || granular(r));
-  return waiver?.reason ?? null;
-}
-
-const metadataCache = new Map();
-function readMetadata(path) {
-  if (!metadataCache.has(path)) {
-    const { stack } = load(path, false);
-    const byResource = {};
-    for (const child of stack.node.findAll()) {
-      if (cdk.CfnResource.isCfnResource(child)) {
-        byResource[child.node.id] = child.cfnOptions.metadata?.cdk_nag?.rules_to_suppress ?? [];
+function scan(path) {
+  const app = new cdk.App();
+  const stack = new cdk.Stack(app, "Scanned");
+  const template = new CfnInclude(stack, "Template", { templateFile: path });
+  const resources = template.node.children.filter((c) => cdk.CfnResource.isCfnResource(c));
+  const before = findings(stack);
+  const refused = [];
+  const reasons = new Map(); // `${resource}|${rule id}` -> reason
+  for (const resource of resources) {
+    for (const waiver of resource.cfnOptions.metadata?.cdk_nag?.rules_to_suppress ?? []) {
+      const id = typeof waiver?.id === "string" ? waiver.id : null;
+      const reason = typeof waiver?.reason === "string" ? waiver.reason.trim() : "";
+      if (id === null || reason.length < MIN_REASON) {
+        refused.push({ resource: resource.node.id, rule: id, reason: waiver?.reason ?? null });
+        continue;
+      }
+      const ids = waiver.applies_to ? waiver.applies_to.map((a) => `${id}[${a}]`) : [id];
+      for (const rule of ids) {
+        cdk.Validations.of(resource).acknowledge({ id: rule, reason });
+        reasons.set(`${resource.node.id}|${rule}`, reason);
       }
     }
-    metadataCache.set(path, byResource);
   }
-  return metadataCache.get(path);
+  const key = (f) => `${f.pack}|${f.rule}|${f.resource}`;
+  const remaining = new Set(findings(stack).map(key));
+  return {
+    resources: resources.length,
+    refused,
+    findings: before.map((f) => {
+      const suppressed = !remaining.has(key(f));
+      const reason = suppressed ? reasons.get(`${f.resource}|${f.rule}`) ?? null : null;
+      return { ...f, suppressed, reason };
+    }),
+  };
 }
 
 const report = {
@@ -94,18 +99,6 @@ const report = {
   templates: {},
 };
 for (const path of process.argv.slice(2)) {
-  readFileSync(path); // a missing template fails here, naming it
-  const all = findings(load(path, false).stack);
-  const { stack, refused, resources } = load(path, true);
-  const key = (f) => `${f.pack}|${f.rule}|${f.resource}`;
-  const remaining = new Set(findings(stack).map(key));
-  report.templates[path] = {
-    resources,
-    refused,
-    findings: all.map((f) => {
-      const suppressed = !remaining.has(key(f));
-      return { ...f, suppressed, reason: suppressed ? reasonFor(path, f.resource, f.rule) : null };
-    }),
-  };
+  report.templates[path] = scan(path);
 }
 process.stdout.write(JSON.stringify(report) + "\n");
