@@ -50,11 +50,11 @@ def serve(connection: Connection, function: dict[str, Any]) -> None:
     os.chdir(function["task"])
     deliver_output()
     module_name, _, attribute = function["handler"].rpartition(".")
-    snapshot_restore.install()
+    hooks = snapshot_restore.install()
     try:
         handler = getattr(importlib.import_module(module_name), attribute)
         if function.get("snap_start") == SNAPSTART_ON:
-            snapshot_restore.snapshot_then_restore()
+            snapshot_restore.snapshot_then_restore(hooks)
     except Exception as error:  # the init phase failed, as Runtime.ImportModuleError would
         traceback.print_exc()
         connection.send({"ready": False, "error": f"{type(error).__name__}: {error}"})

@@ -1,11 +1,14 @@
-"""SnapStart's runtime hooks (backend_kit/snapstart.py): an environment restored from a
-snapshot gets its own clients, random state and SecureString values; no secret is in the
-snapshot. The hooks run as Lambda runs them, through a stand-in of `snapshot_restore_py`."""
+"""SnapStart's runtime hooks (backend_kit/snapstart.py) in the handlers. Importing a handler
+module arms them; an environment restored from a snapshot then has its own AWS session and
+clients, random state and SecureString values, and the snapshot holds no secret. A stand-in
+of `snapshot_restore_py` records what registers with it, and the tests run the hooks as
+Lambda does (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-runtime-hooks-python.html)."""
 
 from __future__ import annotations
 
 import ast
 import collections
+import itertools
 import random
 import sys
 import types
@@ -15,86 +18,221 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.conftest import Invoke, new_user
+from template_gen.spec import SPEC
+from tests.handlers.conftest import Invoke, LambdaContext, Reply, new_user
 from tests.handlers.helpers import call, create_item
+from tests.handlers.stack import entry_point, load_function
 
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
-Hooks = dict[str, list[tuple[Callable[..., Any], tuple[Any, ...]]]]
+ROOT = Path(__file__).resolve().parents[2]
+Hook = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+# Each import below is a new environment's init: its own module, apart from the stack's.
+CONTAINERS = itertools.count(1000)
+SHARED = "shared"
+# Calls at import that leave a client or a SecureString getter in the module's objects.
+HELD = frozenset({"client", "signing_key"})
+
+
+def with_shared_layer() -> list[str]:
+    return [f.name for f in SPEC.functions if SHARED in {x.name for x in SPEC.layers_of(f)}]
+
+
+def without_shared_layer() -> list[str]:
+    return [f.name for f in SPEC.functions if f.name not in with_shared_layer()]
+
+
+class Hooks:
+    """A `snapshot_restore_py`: the library's registration functions (usable as decorators),
+    and what Lambda does with the registries."""
+
+    def __init__(self) -> None:
+        self.before: list[Hook] = []
+        self.after: list[Hook] = []
+        self.module = types.ModuleType("snapshot_restore_py")
+        self.module.register_before_snapshot = self._register(self.before)  # type: ignore[attr-defined]
+        self.module.register_after_restore = self._register(self.after)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _register(hooks: list[Hook]) -> Callable[..., Any]:
+        def register(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
+            hooks.append((func, args, kwargs))
+            return func
+
+        return register
+
+    def snapshot(self) -> None:
+        for func, args, kwargs in reversed(self.before):
+            func(*args, **kwargs)
+
+    def restore(self) -> None:
+        for func, args, kwargs in self.after:
+            func(*args, **kwargs)
 
 
 @pytest.fixture
 def hooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hooks]:
-    """A `snapshot_restore_py` that records what registers with it."""
-    recorded: Hooks = {"before": [], "after": []}
-    module = types.ModuleType("snapshot_restore_py")
-    module.register_before_snapshot = lambda f, *a: recorded["before"].append((f, a))  # type: ignore[attr-defined]
-    module.register_after_restore = lambda f, *a: recorded["after"].append((f, a))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
+    recorded = Hooks()
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", recorded.module)
     yield recorded
 
 
-def snapshot_and_restore(hooks: Hooks) -> None:
-    for func, args in reversed(hooks["before"]):
-        func(*args)
-    for func, args in hooks["after"]:
-        func(*args)
+def init(name: str) -> types.ModuleType:
+    """A new environment of `name`: its handler module imported afresh."""
+    return load_function(name, container=next(CONTAINERS))
 
 
-def test_a_restored_environment_makes_its_own_clients_secrets_and_random_state(
-    stack: dict[str, types.ModuleType],
-    invoke: Invoke,
-    hooks: Hooks,
-    aws_calls: collections.Counter,
+def invoker(module: types.ModuleType) -> Invoke:
+    def invoke(function: str, event: dict[str, Any]) -> Reply:
+        return Reply(entry_point(module, function)(event, LambdaContext()))
+
+    return invoke
+
+
+def source(name: str) -> str:
+    (function,) = [f for f in SPEC.functions if f.name == name]
+    return (ROOT / function.source / "app.py").read_text()
+
+
+def rebuilt_names(module: types.ModuleType, rebuild: Callable[..., Any]) -> list[str]:
+    """The module globals `rebuild` assigns (its `global` statement)."""
+    tree = ast.parse(source(module.__name__.split("_handler_")[0]))
+    (made,) = [
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == rebuild.__name__
+    ]
+    return [name for node in ast.walk(made) if isinstance(node, ast.Global) for name in node.names]
+
+
+def test_every_handler_folder_is_a_function_of_the_spec() -> None:
+    """So the tests below, which go by the spec, see every functions/*/app.py."""
+    folders = {p.parent.relative_to(ROOT).as_posix() for p in ROOT.glob("functions/*/app.py")}
+    assert folders == {f.source for f in SPEC.functions}
+
+
+@pytest.mark.parametrize("name", with_shared_layer())
+def test_importing_a_handler_arms_the_hooks_once(
+    stack: dict[str, types.ModuleType], hooks: Hooks, name: str
 ) -> None:
-    from backend_kit import aws, secrets, snapstart
+    from backend_kit import snapstart
 
-    items = stack["items"]
-    assert snapstart.arm(items.wire)
+    module = init(name)
+    assert [func for func, _, _ in hooks.before] == [snapstart.before_snapshot]
+    after = [func for func, _, _ in hooks.after]
+    assert after[0] is snapstart.after_restore and after.count(snapstart.after_restore) == 1
+    # What the module makes at import from its clients or SecureStrings is made again, after
+    # the layer's own hooks have renewed them.
+    rebuilds = [f for f in after[1:] if getattr(f, "__module__", None) == module.__name__]
+    if _at_import(ast.parse(source(name))) & (HELD | {"wire"}):
+        assert len(rebuilds) == 1, after
+        names = rebuilt_names(module, rebuilds[0])
+        assert names
+        held = {n: getattr(module, n) for n in names}
+        hooks.snapshot()
+        hooks.restore()
+        assert all(getattr(module, n) is not held[n] for n in names), names
+
+
+@pytest.mark.parametrize("name", without_shared_layer())
+def test_a_handler_without_the_shared_layer_holds_nothing_to_refresh(name: str) -> None:
+    """Such a handler cannot import the hooks; it must then make nothing a restored
+    environment would share: no AWS client, no random state."""
+    imported = set()
+    for node in ast.walk(ast.parse(source(name))):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"backend_kit", "boto3", "botocore", "random", "aws_lambda_powertools"}
+
+
+def test_a_restored_environment_makes_its_own_session_clients_and_secrets(
+    stack: dict[str, types.ModuleType], hooks: Hooks, aws_calls: collections.Counter
+) -> None:
+    from backend_kit import aws, secrets
+
+    items = init("items")
+    invoke = invoker(items)
     me = new_user()
     for _ in range(2):  # a page with a next cursor, which the key signs
         create_item(invoke, me)
-    call(invoke, "GET", "/items", me, query={"limit": "1"})  # the key is fetched and cached
+    page = {"limit": "1"}
+    call(invoke, "GET", "/items", me, query=page)  # the key is fetched and cached
     aws_calls.clear()
-    call(invoke, "GET", "/items", me, query={"limit": "1"})
+    call(invoke, "GET", "/items", me, query=page)
     assert aws_calls[("ssm", "GetParameter")] == 0  # cached
 
-    before = (aws.client("dynamodb"), secrets._provider(), items.catalog, items.cursors)
-    state = random.getstate()
-    snapshot_and_restore(hooks)
-    after = (aws.client("dynamodb"), secrets._provider(), items.catalog, items.cursors)
-    for old, new in zip(before, after, strict=True):
-        assert new is not old, type(old).__name__
-    assert items.catalog.dynamodb is aws.client("dynamodb")
-    assert random.getstate() != state
+    def held() -> dict[str, Any]:
+        session = aws._session()
+        return {
+            "session": session,
+            "credentials": session.get_credentials(),
+            "dynamodb": aws.client("dynamodb"),
+            "ssm provider": secrets._provider(),
+            "catalog": items.catalog,
+            "cursors": items.cursors,
+        }
+
+    before = held()
+    hooks.restore()  # the after-restore hooks alone, whatever the snapshot holds
+    after = held()
+    assert [k for k in before if after[k] is before[k]] == []
+    assert items.catalog.dynamodb is aws.client("dynamodb")  # rebuilt over the new client
 
     aws_calls.clear()
-    page = call(invoke, "GET", "/items", me, query={"limit": "1"})
-    assert page.status == 200
+    assert call(invoke, "GET", "/items", me, query=page).status == 200
     assert aws_calls[("ssm", "GetParameter")] == 1  # fetched again, with a fresh age
+    call(invoke, "GET", "/items", me, query=page)
+    assert aws_calls[("ssm", "GetParameter")] == 1  # and cached again
 
 
-def test_no_secret_is_in_the_snapshot(
-    stack: dict[str, types.ModuleType], invoke: Invoke, hooks: Hooks
+def test_environments_restored_from_one_snapshot_draw_different_random_numbers(
+    stack: dict[str, types.ModuleType], hooks: Hooks
 ) -> None:
-    from backend_kit import secrets, snapstart
+    init("items")
+    snapshot = random.getstate()
 
-    assert snapstart.arm()
+    def first_draw(restore: bool) -> float:
+        random.setstate(snapshot)  # a new environment, restored from the snapshot
+        if restore:
+            hooks.restore()
+        return random.random()
+
+    assert first_draw(restore=False) == first_draw(restore=False)  # what the hooks prevent
+    assert first_draw(restore=True) != first_draw(restore=True)
+
+
+def test_no_secret_is_in_the_snapshot(stack: dict[str, types.ModuleType], hooks: Hooks) -> None:
+    from backend_kit import secrets
+
+    items = init("items")
+    invoke = invoker(items)
     me = new_user()
     for _ in range(2):
         create_item(invoke, me)
     call(invoke, "GET", "/items", me, query={"limit": "1"})
     cached = secrets._provider()
     assert cached.store  # the value and its expiry, cached
-    for func, args in reversed(hooks["before"]):
-        func(*args)
+    hooks.snapshot()
     assert secrets._provider() is not cached
+    assert not secrets._provider().store
 
 
-def test_without_the_runtime_library_nothing_is_registered() -> None:
+def test_an_http_handler_is_armed_without_asking(hooks: Hooks) -> None:
+    """A handler that makes its clients on use (README, "Adding a function") calls no
+    snapstart itself: its entry point arms the hooks."""
+    from backend_kit import http, snapstart
+
+    http.lambda_handler(http.create_app())
+    assert [f for f, _, _ in hooks.before] == [snapstart.before_snapshot]
+    assert [f for f, _, _ in hooks.after] == [snapstart.after_restore]
+
+
+def test_without_the_runtime_library_nothing_is_registered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from backend_kit import snapstart
 
-    assert "snapshot_restore_py" not in sys.modules
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails, as here
     assert snapstart.arm() is False
+    assert snapstart.arm(lambda: None) is False
 
 
 def _calls(tree: ast.AST) -> set[str]:
@@ -107,32 +245,37 @@ def _at_import(tree: ast.Module) -> set[str]:
     return set().union(*(_calls(n) for n in top)) if top else set()
 
 
-def arms_what_it_holds(source: str) -> bool:
+def rebuilds_what_it_holds(text: str) -> bool:
     """Whether a handler module that makes clients or reads SecureStrings at import calls
-    snapstart.arm with the function that makes them; one that makes them on use (client()
-    is cached per environment and cleared on restore) needs nothing."""
-    tree = ast.parse(source)
-    if not _at_import(tree) & {"client", "signing_key", "wire"}:
-        return True  # nothing held per environment (health)
+    snapstart.arm, at import, with the function that makes them; one that makes them on use
+    needs nothing more than what http.lambda_handler arms (client() is renewed on restore)."""
+    tree = ast.parse(text)
+    if not _at_import(tree) & (HELD | {"wire"}):
+        return True
     arms = [
         node
-        for node in ast.walk(tree)
+        for statement in tree.body
+        if not isinstance(statement, ast.FunctionDef | ast.ClassDef)
+        for node in ast.walk(statement)
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "snapstart.arm"
     ]
     if len(arms) != 1 or len(arms[0].args) != 1 or not isinstance(arms[0].args[0], ast.Name):
         return False
     name = arms[0].args[0].id
     made = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
-    return bool(made) and bool(_calls(made[0]) & {"client", "signing_key"})
+    return bool(made) and bool(_calls(made[0]) & HELD)
 
 
-@pytest.mark.parametrize("app", sorted(FUNCTIONS.glob("*/app.py")), ids=lambda p: p.parent.name)
-def test_every_handler_holding_clients_or_secrets_arms_the_hooks(app: Path) -> None:
-    assert arms_what_it_holds(app.read_text()), app
+@pytest.mark.parametrize("name", [f.name for f in SPEC.functions])
+def test_every_handler_holding_clients_or_secrets_rebuilds_them(name: str) -> None:
+    assert rebuilds_what_it_holds(source(name)), name
 
 
 def test_a_handler_holding_a_client_without_the_hooks_is_caught() -> None:
     held = "from backend_kit.aws import client\nDB = client('dynamodb')\n"
-    assert not arms_what_it_holds(held)
+    assert not rebuilds_what_it_holds(held)
+    armed_late = held + "def wire():\n    global DB\n    DB = client('dynamodb')\n"
+    armed_late += "def handler(e, c):\n    snapstart.arm(wire)\n"
+    assert not rebuilds_what_it_holds(armed_late)  # only at import counts
     on_use = "from backend_kit.aws import client\ndef get():\n    return client('dynamodb')\n"
-    assert arms_what_it_holds(on_use)
+    assert rebuilds_what_it_holds(on_use)

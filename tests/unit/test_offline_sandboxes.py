@@ -4,6 +4,7 @@ spec name, whatever characters that name holds."""
 
 from __future__ import annotations
 
+import socket
 import zipfile
 from pathlib import Path
 
@@ -149,6 +150,7 @@ def test_a_sandbox_whose_session_ends_is_replaced_by_one_with_a_new_session(
 
 
 HOOKED = """
+import os
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 RAN = []
 
@@ -162,11 +164,27 @@ register_before_snapshot(RAN.append, "before-2")
 def first_after():
     RAN.append("after-1")
 
-register_after_restore(RAN.append, "after-2")
+register_after_restore(lambda *, tag: RAN.append(tag), tag="after-2")
 
 def handler(event, context):
-    return {"statusCode": 200, "ran": RAN}
+    if event.get("crash"):
+        os._exit(3)
+    return {"statusCode": 200, "ran": RAN, "sandbox": os.getpid()}
 """
+
+
+def sandboxes(tmp_path: Path, handler: str, snap_start: str, **settings: object):
+    code = tmp_path / "code.zip"
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", handler)
+    config = FunctionConfig(
+        logical_id="HookedFunction", name="hooked", arn="arn:aws:lambda:us-east-1:1:function:h",
+        handler="app.handler", timeout_s=2, memory_mb=128, environment={}, code=code,
+        layers=[], role="arn:aws:iam::123456789012:role/test", snap_start=snap_start,
+    )  # fmt: skip
+    for key, value in settings.items():
+        setattr(config, key, value)
+    return FunctionSandboxes(config, tmp_path / "run", {}, size=1)
 
 
 @pytest.mark.parametrize(
@@ -178,20 +196,61 @@ def handler(event, context):
         ("None", []),
     ],
 )
-def test_a_snapstart_sandbox_runs_the_runtime_hooks_once(
+def test_a_snapstart_sandbox_runs_the_runtime_hooks_once_per_sandbox(
     tmp_path: Path, snap_start: str, ran: list[str]
 ) -> None:
-    code = tmp_path / "code.zip"
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("app.py", HOOKED)
-    config = FunctionConfig(
-        logical_id="HookedFunction", name="hooked", arn="arn:aws:lambda:us-east-1:1:function:h",
-        handler="app.handler", timeout_s=2, memory_mb=128, environment={}, code=code,
-        layers=[], role="arn:aws:iam::123456789012:role/test", snap_start=snap_start,
-    )  # fmt: skip
-    pool = FunctionSandboxes(config, tmp_path / "run", {}, size=1)
+    pool = sandboxes(tmp_path, HOOKED, snap_start)
     try:
-        for _ in range(2):  # once per sandbox, not per request
-            assert pool.invoke({}, timeout_s=10)["ran"] == ran
+        first = pool.invoke({}, timeout_s=10)
+        second = pool.invoke({}, timeout_s=10)  # the same sandbox, warm: not again
+        assert first["ran"] == second["ran"] == ran
+        assert first["sandbox"] == second["sandbox"]
+        with pytest.raises(InvocationError):
+            pool.invoke({"crash": True}, timeout_s=10)
+        replacement = pool.invoke({}, timeout_s=10)  # a new sandbox, restored in its turn
+        assert replacement["sandbox"] != first["sandbox"]
+        assert replacement["ran"] == ran
+    finally:
+        pool.stop()
+
+
+SHARED_LAYER = Path(__file__).resolve().parents[2] / "layers" / "shared"
+# The shared layer's own hooks, as a function of the kit arms them (backend_kit/snapstart.py).
+ARMED = """
+from backend_kit import aws, snapstart
+ARMED = snapstart.arm()
+AT_INIT = aws.client("ssm")
+
+def handler(event, context):
+    return {"statusCode": 200, "armed": ARMED, "renewed": aws.client("ssm") is not AT_INIT}
+"""
+
+
+@pytest.mark.parametrize(("snap_start", "renewed"), [("PublishedVersions", True), ("None", False)])
+def test_a_snapstart_sandbox_renews_the_shared_layers_clients(
+    tmp_path: Path, snap_start: str, renewed: bool
+) -> None:
+    layer = tmp_path / "shared.zip"
+    with zipfile.ZipFile(layer, "w") as archive:
+        for path in sorted((SHARED_LAYER / "python").rglob("*.py")):
+            archive.write(path, path.relative_to(SHARED_LAYER).as_posix())
+    # Keys in the environment, so botocore asks no metadata service for credentials, and every
+    # client pointed at a closed loopback port: the sandbox's log delivery gives up at once.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    environment = {
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed}",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    pool = sandboxes(tmp_path, ARMED, snap_start, layers=[layer], environment=environment)
+    try:
+        reply = pool.invoke({}, timeout_s=30)
+        assert reply["armed"] is True  # the sandbox gives the runtime's hooks library
+        assert reply["renewed"] is renewed
     finally:
         pool.stop()

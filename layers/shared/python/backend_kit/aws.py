@@ -1,4 +1,4 @@
-"""AWS clients, made once per container with bounded retries, and how their failures map
+"""AWS clients, made once per environment with bounded retries, and how their failures map
 onto the contract."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import os
 from typing import Any, Literal
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
@@ -34,11 +36,38 @@ Service = Literal["dynamodb", "s3", "ssm"]
 
 
 @functools.cache
+def _models() -> botocore.loaders.Loader:
+    """The API models and endpoint rules botocore parses: the same data in every environment,
+    so a session made after a SnapStart restore reuses what the snapshot parsed (a session
+    that parses them again costs several times as much)."""
+    return botocore.loaders.create_loader()
+
+
+@functools.cache
+def _session() -> boto3.Session:
+    """This environment's session. A session resolves credentials once and every client it
+    makes shares them, so a new client alone would still sign with the snapshot's."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _models())
+    session = boto3.Session(botocore_session=core)
+    paths = _models().search_paths  # boto3 adds its data folder to it each time: once will do
+    paths[:] = dict.fromkeys(paths)
+    return session
+
+
+@functools.cache
 def client(service: Service, config: Config | None = None) -> Any:
-    """One client per service, `config` and container. `config` (a module-level constant,
+    """One client per service, `config` and environment. `config` (a module-level constant,
     so the cache finds it again) merges into the shared Config."""
     merged = CLIENT_CONFIG.merge(config) if config else CLIENT_CONFIG
-    return boto3.client(service, region_name=os.environ.get("AWS_REGION"), config=merged)
+    return _session().client(service, region_name=os.environ.get("AWS_REGION"), config=merged)
+
+
+def renew() -> None:
+    """Forget every client and the session behind them: the next client() is made with the
+    credentials and connections of the environment it runs in (backend_kit/snapstart.py)."""
+    client.cache_clear()
+    _session.cache_clear()
 
 
 def error_code(error: ClientError) -> str:

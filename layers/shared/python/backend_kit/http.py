@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backend_kit import errors
+from backend_kit import errors, snapstart
 from backend_kit.aws import RETRY_AFTER_S, is_unavailable
 from backend_kit.cursors import Cursors
 from backend_kit.validation import IF_MATCH, MAX_PAGE, Schema, validate
@@ -81,6 +81,10 @@ def create_app() -> APIGatewayHttpResolver:
 
 
 def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict, Any], dict]:
+    """The entry point Lambda calls, made at import; it arms SnapStart's hooks, so no handler
+    can leave out what restored environments must not share (backend_kit/snapstart.py)."""
+    snapstart.arm()
+
     @metrics.log_metrics
     @logger.inject_lambda_context(
         correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
