@@ -17,6 +17,19 @@ AWS_KEYS = frozenset({
 })  # fmt: skip
 
 
+# The longest file (it lints and tests a whole copy of the project, then starts its stack)
+# runs first: with `--dist loadfile`, a file that starts last keeps one worker busy alone
+# while the other has finished (longest-processing-time-first scheduling).
+FIRST = ("tests/integration/test_adding_a_function.py",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> bool:
+        return item.nodeid.split("::")[0] not in FIRST
+
+    items.sort(key=first)  # stable: the rest keeps its order
+
+
 def aws_environment(endpoint: str | None = None, credentials: bool = True) -> dict[str, str]:
     """This process's environment without its AWS set-up; AWS calls go to `endpoint`."""
     kept = {k: v for k, v in os.environ.items() if k not in AWS_KEYS}
