@@ -43,25 +43,18 @@
   completing MFA_SETUP needs the token verified first, and makes TOTP the user's MFA
   (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-mfa-totp.html).
 
-Codes are RFC 6238 TOTP as Cognito uses it (six digits, 30-second steps, HMAC-SHA1), accepted
-one step either side of the current one, the transmission delay RFC 6238 section 5.2 advises
-allowing. moto's own TOTP checks (MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP, against its fixed
+Codes are checked as offline/totp.py computes them, one step either side of the current one.
+moto's own TOTP checks (MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP, against its fixed
 secret) are switched off: these checks replace them.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
-import time
 import uuid
 from typing import Any
 
-from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.twofactor import InvalidToken
-from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from moto.cognitoidp.exceptions import (
     CodeMismatchException,
     InvalidParameterException,
@@ -70,6 +63,7 @@ from moto.cognitoidp.exceptions import (
 from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.exceptions import JsonRESTError
 
+from offline import totp
 from offline.patching import wrap
 
 THREAT_PROTECTION_MODES = frozenset({"AUDIT", "ENFORCED"})
@@ -77,7 +71,6 @@ DEFAULT_TIER = "ESSENTIALS"
 # CreateUserPool's parameters that UpdateUserPool does not take: set once, kept by an update.
 CREATE_ONLY = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration")
 ADMIN_PASSWORD_FLOWS = frozenset({"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
-TOTP_DIGITS, TOTP_STEP, TOTP_WINDOW = 6, 30, 1
 # Where a user's TOTP secrets live, on moto's user object (kept with moto's state).
 PENDING, SECRET = "offline_totp_pending", "offline_totp_secret"
 
@@ -142,24 +135,6 @@ def _tier_on_update(original: Any) -> Any:
 # --- TOTP --------------------------------------------------------------------------------------
 
 
-def new_secret() -> str:
-    """A 160-bit key in base32 without padding, as Cognito's SecretCode comes."""
-    return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
-
-
-def code_matches(secret: str, code: str, at: float | None = None) -> bool:
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    totp = TOTP(key, TOTP_DIGITS, SHA1(), TOTP_STEP, enforce_key_length=False)
-    now = time.time() if at is None else at
-    for step in range(-TOTP_WINDOW, TOTP_WINDOW + 1):
-        try:
-            totp.verify(code.encode(), int(now + step * TOTP_STEP))
-        except InvalidToken:
-            continue
-        return True
-    return False
-
-
 def _totp_enabled(pool: Any) -> bool:
     return bool((pool.token_mfa_config or {}).get("Enabled"))
 
@@ -189,7 +164,7 @@ def _unique_secret(original: Any) -> Any:
                 "Software Token MFA has not been enabled by the userPool"
             )
         answer = dict(original(self, access_token, session))
-        secret = new_secret()
+        secret = totp.new_secret()
         setattr(user, PENDING, secret)
         answer["SecretCode"] = secret
         return answer
@@ -209,7 +184,7 @@ def _verified_against_the_secret(original: Any) -> Any:
         pending = getattr(user, PENDING, None)
         if pending is None:
             raise InvalidParameterException("Software token has not been associated")
-        if not code_matches(pending, user_code):
+        if not totp.matches(pending, user_code):
             raise EnableSoftwareTokenMfa("Code mismatch and fail enable Software Token MFA")
         answer = original(self, access_token, session, user_code, friendly_device_name)
         setattr(user, SECRET, pending)
@@ -306,7 +281,7 @@ def _challenges_checked(original: Any) -> Any:
             else:
                 code = challenge_responses.get("SOFTWARE_TOKEN_MFA_CODE") or ""
                 secret = getattr(user, SECRET, None)
-                if secret is None or not code_matches(secret, code):
+                if secret is None or not totp.matches(secret, code):
                     raise CodeMismatchException("Invalid code or auth state for the user.")
         return dict(original(self, session, client_id, challenge_name, challenge_responses))
 

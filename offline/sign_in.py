@@ -9,7 +9,6 @@ later sign-in answers SOFTWARE_TOKEN_MFA with a code from that secret.
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import string
@@ -17,15 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.twofactor.totp import TOTP
-
+from offline import totp
 from offline.console import say
 from offline.endpoint import Endpoint
 from offline.state_file import STATE
-
-# RFC 6238 as Cognito uses it: 6 digits, 30-second steps, HMAC-SHA1.
-TOTP_DIGITS, TOTP_STEP = 6, 30
 
 
 def strong_password() -> str:
@@ -33,12 +27,6 @@ def strong_password() -> str:
     alphabet = string.ascii_letters + string.digits
     core = "".join(secrets.choice(alphabet) for _ in range(20))
     return f"{core}aA1!"
-
-
-def totp_code(secret: str, at: float | None = None) -> str:
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    generator = TOTP(key, TOTP_DIGITS, SHA1(), TOTP_STEP, enforce_key_length=False)
-    return generator.generate(int(time.time() if at is None else at)).decode()
 
 
 def secret_file(pool: str, user: str, state: Path = STATE) -> Path:
@@ -56,9 +44,9 @@ def _keep_secret(path: Path, secret: str) -> None:
 
 def _fresh_code(secret: str) -> str:
     # A code about to expire may reach the pool in the next step: wait for a fresh one.
-    if TOTP_STEP - time.time() % TOTP_STEP < 2:
-        time.sleep(TOTP_STEP - time.time() % TOTP_STEP + 0.1)
-    return totp_code(secret)
+    if totp.STEP - time.time() % totp.STEP < 2:
+        time.sleep(totp.STEP - time.time() % totp.STEP + 0.1)
+    return totp.code(secret)
 
 
 def access_token(state: dict[str, Any], user: str) -> str:

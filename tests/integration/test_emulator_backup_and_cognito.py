@@ -19,7 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from offline.endpoint import Endpoint
-from offline.sign_in import secret_file, totp_code
+from offline.sign_in import secret_file
+from offline.totp import code as totp_code
 from ops import adopt
 from tests.conftest import aws_environment
 from tests.templates import dynamodb_table, trust_policy, unique

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from offline import backup_service, cognito_rules
-from offline.sign_in import totp_code
+from offline.totp import code as totp_code
 
 REGION = "us-west-2"
 
