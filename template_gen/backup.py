@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, If, NoValue, Ref, Sub, Template, backup, kms
+from troposphere import GetAtt, If, NoValue, Ref, Sub, Template, backup
 
 from template_gen.defaults import RETAIN, service_role
 from template_gen.encryption import (
     ACCOUNT_ROOT,
+    add_retained_key,
     administration,
     deny_grants_for_others,
     use_through,
@@ -154,23 +155,7 @@ def _add_key(template: Template, names: Names) -> None:
         deny_grants_for_others(),
         use_through("UseThroughBackup", ["backup"]),
     ]
-    template.add_resource(
-        kms.Key(
-            BACKUP_KEY,
-            Condition=IS_PROD,
-            Description=Sub(f"{names.prefix} backup vault key"),
-            EnableKeyRotation=True,
-            PendingWindowInDays=30,
-            KeyPolicy={"Version": "2012-10-17", "Statement": statements},
-            **RETAIN,
-        )
-    )
-    template.add_resource(
-        kms.Alias(
-            BACKUP_KEY_ALIAS,
-            Condition=IS_PROD,
-            AliasName=names.backup_key_alias().sub(),
-            TargetKeyId=Ref(BACKUP_KEY),
-            **RETAIN,
-        )
-    )
+    add_retained_key(
+        template, BACKUP_KEY, BACKUP_KEY_ALIAS, names.backup_key_alias(),
+        f"{names.prefix} backup vault key", statements, Condition=IS_PROD,
+    )  # fmt: skip

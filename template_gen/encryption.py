@@ -8,7 +8,7 @@ from troposphere import Ref, Sub, Template, kms
 
 from template_gen.defaults import RETAIN
 from template_gen.model import Spec
-from template_gen.naming import STACK_KEY, STACK_KEY_ALIAS, Names
+from template_gen.naming import STACK_KEY, STACK_KEY_ALIAS, Names, PhysicalName
 
 ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
@@ -158,10 +158,28 @@ def add_stack_key(template: Template, spec: Spec, names: Names) -> None:
             },
         },
     ]
+    add_retained_key(
+        template, STACK_KEY, STACK_KEY_ALIAS, names.key_alias(), f"{names.prefix} stack key",
+        statements,
+    )  # fmt: skip
+
+
+def add_retained_key(
+    template: Template,
+    logical: str,
+    alias_logical: str,
+    alias: PhysicalName,
+    description: str,
+    statements: list[dict[str, Any]],
+    **condition: str,
+) -> None:
+    """A rotating key with this policy and its alias, both retained: after `make destroy`
+    the alias is how a deploy finds the key again and imports both (ops/adopt.py)."""
     template.add_resource(
         kms.Key(
-            STACK_KEY,
-            Description=Sub(f"{names.prefix} stack key"),
+            logical,
+            **condition,
+            Description=Sub(description),
             EnableKeyRotation=True,
             PendingWindowInDays=30,
             KeyPolicy={"Version": "2012-10-17", "Statement": statements},
@@ -170,11 +188,10 @@ def add_stack_key(template: Template, spec: Spec, names: Names) -> None:
     )
     template.add_resource(
         kms.Alias(
-            STACK_KEY_ALIAS,
-            AliasName=names.key_alias().sub(),
-            TargetKeyId=Ref(STACK_KEY),
-            # Kept with the key: after `make destroy` it is how a deploy finds the key again
-            # and imports both (ops/adopt.py).
+            alias_logical,
+            **condition,
+            AliasName=alias.sub(),
+            TargetKeyId=Ref(logical),
             **RETAIN,
         )
     )
