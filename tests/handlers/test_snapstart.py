@@ -245,37 +245,47 @@ def _at_import(tree: ast.Module) -> set[str]:
     return set().union(*(_calls(n) for n in top)) if top else set()
 
 
-def rebuilds_what_it_holds(text: str) -> bool:
-    """Whether a handler module that makes clients or reads SecureStrings at import calls
-    snapstart.arm, at import, with the function that makes them; one that makes them on use
-    needs nothing more than what http.lambda_handler arms (client() is renewed on restore)."""
-    tree = ast.parse(text)
-    if not _at_import(tree) & (HELD | {"wire"}):
-        return True
-    arms = [
-        node
-        for statement in tree.body
-        if not isinstance(statement, ast.FunctionDef | ast.ClassDef)
-        for node in ast.walk(statement)
-        if isinstance(node, ast.Call) and ast.unparse(node.func) == "snapstart.arm"
-    ]
-    if len(arms) != 1 or len(arms[0].args) != 1 or not isinstance(arms[0].args[0], ast.Name):
-        return False
-    name = arms[0].args[0].id
-    made = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
-    return bool(made) and bool(_calls(made[0]) & HELD)
+def clients_held(module: types.ModuleType) -> dict[str, Any]:
+    """Each botocore client the module's objects hold, by where: a global, or an attribute of
+    one (catalog.dynamodb)."""
+    from botocore.client import BaseClient
+
+    held: dict[str, Any] = {}
+    for name, value in vars(module).items():
+        if isinstance(value, types.ModuleType | type | types.FunctionType):
+            continue
+        inside = vars(value).items() if hasattr(value, "__dict__") else ()
+        for where, thing in [(name, value), *((f"{name}.{k}", v) for k, v in inside)]:
+            if isinstance(thing, BaseClient):
+                held[where] = thing
+    return held
 
 
-@pytest.mark.parametrize("name", [f.name for f in SPEC.functions])
-def test_every_handler_holding_clients_or_secrets_rebuilds_them(name: str) -> None:
-    assert rebuilds_what_it_holds(source(name)), name
+def kept_after_restore(module: types.ModuleType, hooks: Hooks) -> list[str]:
+    """Where the module still holds, after a snapshot and a restore, a client it held before."""
+    before = clients_held(module)
+    hooks.snapshot()
+    hooks.restore()
+    after = clients_held(module)
+    return sorted(where for where, client in before.items() if after.get(where) is client)
 
 
-def test_a_handler_holding_a_client_without_the_hooks_is_caught() -> None:
-    held = "from backend_kit.aws import client\nDB = client('dynamodb')\n"
-    assert not rebuilds_what_it_holds(held)
-    armed_late = held + "def wire():\n    global DB\n    DB = client('dynamodb')\n"
-    armed_late += "def handler(e, c):\n    snapstart.arm(wire)\n"
-    assert not rebuilds_what_it_holds(armed_late)  # only at import counts
-    on_use = "from backend_kit.aws import client\ndef get():\n    return client('dynamodb')\n"
-    assert rebuilds_what_it_holds(on_use)
+@pytest.mark.parametrize("name", with_shared_layer())
+def test_after_a_restore_no_handler_object_holds_a_client_of_the_snapshot(
+    stack: dict[str, types.ModuleType], hooks: Hooks, name: str
+) -> None:
+    module = init(name)
+    assert kept_after_restore(module, hooks) == []
+
+
+def test_a_handler_holding_a_client_without_a_rebuild_is_caught(
+    stack: dict[str, types.ModuleType], hooks: Hooks
+) -> None:
+    from backend_kit import aws, snapstart
+
+    assert snapstart.arm()
+    held = types.ModuleType("held")
+    held.DB = aws.client("dynamodb")  # type: ignore[attr-defined]
+    assert kept_after_restore(held, hooks) == ["DB"]
+    items = init("items")
+    assert clients_held(items)  # the check sees what a real handler holds
