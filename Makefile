@@ -157,10 +157,10 @@ integration: build ## Integration tests only: the deploy commands against the em
 test: lint ## Install, build, lint, run every test, then prove least privilege (build/iam-report.md, build/deploy-iam-report.md)
 	@rm -rf $(AUDIT)
 	@OFFLINE_AUDIT_DIR=$(CURDIR)/$(AUDIT) $(PY) -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
-	@$(PY) -m offline.iam_report $(AUDIT) --out build/iam-report.md $(if $(PYTEST_ARGS),--partial,)
-	@$(PY) -m offline.deploy_iam_report $(AUDIT) --out build/deploy-iam-report.md
+	@$(PY) -m offline.iam.report $(AUDIT) --out build/iam-report.md $(if $(PYTEST_ARGS),--partial,)
+	@$(PY) -m offline.iam.deploy_report $(AUDIT) --out build/deploy-iam-report.md
 
-differential: $(STAMP) $(NODE_STAMP) ## offline/policy.py against iam-simulate on CASES=50000 generated cases [SEED=..]
+differential: $(STAMP) $(NODE_STAMP) ## aws_semantics/policy.py against iam-simulate on CASES=50000 generated cases [SEED=..]
 	@DIFFERENTIAL_CASES=$(CASES) $(if $(SEED),DIFFERENTIAL_SEED=$(SEED),) $(PY) -m pytest -q -p no:cacheprovider tests/reference
 
 events: $(STAMP) ## Rewrite events/: the written cases, and an event for every other spec route

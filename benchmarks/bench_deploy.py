@@ -43,9 +43,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from offline.emulator_process import EmulatorProcess  # noqa: E402
-from offline.endpoint import CREDENTIALS  # noqa: E402
-from offline.ports import free_ports  # noqa: E402
+from offline.common.endpoint import CREDENTIALS  # noqa: E402
+from offline.common.ports import free_ports  # noqa: E402
+from offline.stack.emulator_process import EmulatorProcess  # noqa: E402
 from ops.deploy import sam_deploy_command  # noqa: E402
 from tools.project_copy import project_copy as copy_of_project  # noqa: E402
 

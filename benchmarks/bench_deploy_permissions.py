@@ -20,7 +20,7 @@ about whether each grant is needed (build/deploy-iam-report.md says that).
 
 Time. `make deploy REGION=us-east-1 ENV=dev` in a throwaway copy of the project (as
 benchmarks/bench_deploy.py makes it), into a fresh emulator, as a principal holding the
-deployer policy and nothing else: a role made by offline/deployer.py with only that policy
+deployer policy and nothing else: a role made by offline/stack/deployer.py with only that policy
 attached, and a session of it from the emulator's STS, as a CI system deploys. Enforcement
 on: the emulator checks every call of the deployer, and every resource operation
 CloudFormation performs as the execution role, against their policies. The peer is the same
@@ -29,7 +29,7 @@ every call as plain moto does. Before the clock starts, on each side's own fresh
 the administrator runs `make params` and `make bootstrap`, the role and session are made, and
 a probe checks which side it is: the deployer calls DynamoDB ListTables, which its policy does
 not grant, and the emulator must refuse it exactly when enforcement is on, or the run stops.
-Both emulators are given an audit log (offline/audit.py: a line per decision, so only the
+Both emulators are given an audit log (offline/iam/audit.py: a line per decision, so only the
 side that decides writes any), from which the table counts the decisions the deploy caused,
 by the deployer and by the execution role, and the refusals among them, so that a ratio near
 1.0 because the execution role is not checked shows as such. Each of `--rounds` rounds runs
@@ -58,10 +58,10 @@ sys.path.insert(0, str(ROOT))
 from bench_deploy import ENV, REGION, bootstrap, environment, make, project_copy, run  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
-from offline import deployer  # noqa: E402
-from offline.audit import AUDIT_DIRECTORY  # noqa: E402
-from offline.emulator_process import EmulatorProcess  # noqa: E402
-from offline.ports import free_ports  # noqa: E402
+from offline.common.ports import free_ports  # noqa: E402
+from offline.iam.audit import AUDIT_DIRECTORY  # noqa: E402
+from offline.stack import deployer  # noqa: E402
+from offline.stack.emulator_process import EmulatorProcess  # noqa: E402
 from ops import bootstrap as ops_bootstrap  # noqa: E402
 from template_gen import iam_reference  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""offline/policy.py against @cloud-copilot/iam-simulate (the reference evaluator the
+"""aws_semantics/policy.py against @cloud-copilot/iam-simulate (the reference evaluator the
 differential test uses, tests/reference/) on a larger run than `make test`'s, side by side.
 
     python benchmarks/bench_differential.py [--cases N] [--seed S]
@@ -6,7 +6,7 @@ differential test uses, tests/reference/) on a larger run than `make test`'s, si
 Prints the run's size (cases, distinct operators, condition keys, actions and policy
 elements), its agreement with the reference (target: 100%, every disagreement a known
 difference of tests/reference/known_differences.toml, each named with the cases it explains),
-how the verdicts spread, and the time per case of each evaluator: offline/policy.py in this
+how the verdicts spread, and the time per case of each evaluator: aws_semantics/policy.py in this
 process, the reference in its Node.js process, one round trip a batch of 500 (JSON both ways
 included). The reference is timed apart from the comparison, after a first simulation has
 loaded its data.
@@ -68,7 +68,7 @@ def main() -> int:
         print(f"  known difference {difference}: {count} cases")
     print("verdicts (offline): " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
     per_case = 1e6 / len(cases)
-    print(f"time per case: offline/policy.py {mine * per_case:.0f} us, "
+    print(f"time per case: aws_semantics/policy.py {mine * per_case:.0f} us, "
           f"iam-simulate {theirs * per_case:.0f} us (Node.js, batches of {BATCH})")  # fmt: skip
     return 1 if run.unexplained else 0
 

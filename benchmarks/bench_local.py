@@ -26,7 +26,7 @@ sending a request to reading the whole answer; `gw p50` is the gateway's own fig
 access log (request read to answer written), so the gap between the two is what the sockets
 and the clients add.
 
-Enforcement is what the emulator's policy checks (offline/enforcement.py) cost a request.
+Enforcement is what the emulator's policy checks (offline/enforcement/gate.py) cost a request.
 The same warm-up and the same `--requests` of the mix from the same `--clients` run against
 a stack started as `make local` starts it, enforcement on, and against its peer: the same
 stack started with `--no-enforcement`, which serves every call as plain moto does. Each
@@ -108,8 +108,8 @@ from botocore.exceptions import ClientError
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from offline.driver import REQUEST_TIMEOUT_S, DriverError, ServeProcess  # noqa: E402
-from offline.ports import HOST  # noqa: E402
+from offline.common.ports import HOST  # noqa: E402
+from offline.stack.driver import REQUEST_TIMEOUT_S, DriverError, ServeProcess  # noqa: E402
 
 MANIFEST = ROOT / "build" / "manifest.json"
 START_TARGET_S = 30.0
@@ -161,7 +161,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 class Stack(ServeProcess):
-    """One `python -m offline serve` (offline/driver.py), from this tree or from another
+    """One `python -m offline serve` (offline/stack/driver.py), from this tree or from another
     (`root`: the burst's baseline), and what the benchmark reads from its log."""
 
     def check_enforcement(self) -> None:

@@ -11,15 +11,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from offline.console import say
-from offline.endpoint import CREDENTIALS
+from offline.apigateway.gateway import make_server
+from offline.common.console import say
+from offline.common.endpoint import CREDENTIALS
+from offline.common.ports import PortTaken
 from offline.fuzz import CONFIG as FUZZ_CONFIG
-from offline.gateway import make_server
-from offline.ports import PortTaken
-from offline.running_stack import check_ports, start
-from offline.sandbox_pool import InvocationError, InvocationTimeout, SandboxPool
-from offline.sign_in import access_token
-from offline.state_file import STATE, attach, read_state, write_state
+from offline.lambda_.sandbox_pool import InvocationError, InvocationTimeout, SandboxPool
+from offline.stack.running_stack import check_ports, start
+from offline.stack.sign_in import access_token
+from offline.stack.state_file import STATE, attach, read_state, write_state
 from template_gen.spec import SPEC
 
 
@@ -86,7 +86,7 @@ def invoke(args: argparse.Namespace) -> int:
             sandboxes = SandboxPool.for_stack(attach(state))
             exits.callback(sandboxes.stop)
         else:
-            from offline.ports import free_ports
+            from offline.common.ports import free_ports
 
             say("no local stack is running: starting one for this invocation")
             sandboxes = start(
@@ -136,8 +136,8 @@ def fuzz(args: argparse.Namespace) -> int:
 
 
 def emulator(args: argparse.Namespace) -> int:
-    from offline.emulator_app import serve as serve_emulator
-    from offline.ports import ensure_free
+    from offline.common.ports import ensure_free
+    from offline.stack.emulator_app import serve as serve_emulator
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from offline.console import say
+from offline.common.console import say
 
 CONFIG = Path(__file__).with_name("fuzz.toml")
 HOOKS = Path(__file__).with_name("fuzz_hooks.py")

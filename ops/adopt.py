@@ -21,7 +21,7 @@ import boto3
 from botocore.exceptions import ClientError, WaiterError
 from cfn_flip import load_yaml
 
-from offline.intrinsics import Context, references, resolve
+from aws_semantics.intrinsics import Context, references, resolve
 from ops.config import ROOT, command_parameters, parameter_overrides
 
 Say = Callable[[str], None]

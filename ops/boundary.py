@@ -5,7 +5,7 @@ one the execution role may not create; a grant beyond it is one the role would n
 
 Both documents are resolved for one environment, account and region, and each (action,
 resource) a role's policies allow is decided against the boundary by the emulator's policy
-engine (offline/policy.py), as IAM would decide it.
+engine (aws_semantics/policy.py), as IAM would decide it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from offline.policy import Policy, Request, authorize
+from aws_semantics.policy import Policy, Request, authorize
 from template_gen.defaults import boundary_arn_pattern
 from template_gen.naming import Names
 from template_gen.patterns import Resolver

@@ -44,7 +44,7 @@ def aws_environment(endpoint: str | None = None, credentials: bool = True) -> di
         environment["AWS_ENDPOINT_URL"] = endpoint
     if credentials:
         # The emulator's administrator key: the emulator verifies every signature.
-        from offline.endpoint import CREDENTIALS
+        from offline.common.endpoint import CREDENTIALS
 
         environment.update({
             "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],

@@ -1,4 +1,4 @@
-"""`python -m offline serve` on free ports, driven by offline/driver.py (as the local-stack
+"""`python -m offline serve` on free ports, driven by offline/stack/driver.py (as the local-stack
 benchmark drives it): started and stopped in a process group the tests own; requests over
 real HTTP on loopback."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.driver import ServeProcess
+from offline.stack.driver import ServeProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGINS = "http://localhost:5173,https://app.example.com"

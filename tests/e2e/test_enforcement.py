@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 import pytest
 from botocore.exceptions import ClientError
 
-from offline.driver import ServeProcess
+from offline.stack.driver import ServeProcess
 from template_gen.spec import SPEC
 from tests.e2e.conftest import multipart, serving
 
@@ -203,7 +203,7 @@ def test_an_upload_that_breaks_its_policy_is_refused(
     strict: ServeProcess, dora: str, content: bytes, changes: dict[str, str | None], code: str
 ) -> None:
     """The fields POST /items/{id}/attachments hands out: 1,024 bytes of image/png under the
-    item's own prefix, and nothing else (offline/post_policy.py)."""
+    item's own prefix, and nothing else (offline/s3/post_policy.py)."""
     upload = grant_upload(strict, dora, size=1024)
     status, text = post(upload, content, **changes)
     assert status in (400, 403) and f"<Code>{code}</Code>" in text, text

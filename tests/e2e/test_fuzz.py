@@ -11,7 +11,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from offline.driver import ServeProcess
+from offline.stack.driver import ServeProcess
 from tests.e2e.conftest import ROOT
 
 CONFIG = ROOT / "offline" / "fuzz.toml"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.driver import ServeProcess
+from offline.stack.driver import ServeProcess
 from tests.e2e.conftest import multipart, serving
 
 pytestmark = pytest.mark.e2e
@@ -285,7 +285,7 @@ def test_parallel_patches_with_one_if_match_give_exactly_one_200(
     local: ServeProcess, alice: str
 ) -> None:
     """DynamoDB applies a condition and its write as one step; so does the emulator, under
-    the gateway's and the workers' concurrency (offline/atomic_writes.py, whose lock
+    the gateway's and the workers' concurrency (offline/dynamodb/atomic_writes.py, whose lock
     tests/unit/test_atomic_writes.py shows failing without it)."""
     for round_ in range(5):
         item = local.request("POST", "/items", token=alice, body={"name": "raced"}).json

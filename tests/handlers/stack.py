@@ -18,8 +18,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from offline import atomic_writes, intrinsics
-from offline.intrinsics import Context
+from aws_semantics import intrinsics
+from aws_semantics.intrinsics import Context
+from offline.dynamodb import atomic_writes
 from template_gen.model import Function, Spec
 from template_gen.naming import Names, function_id
 from template_gen.spec import SPEC
@@ -70,7 +71,7 @@ def context(spec: Spec = SPEC) -> Context:
 
 
 def resolve(value: Any, spec: Spec = SPEC) -> str:
-    """A value of the template, a string, as this stack resolves it (offline/intrinsics.py):
+    """A value of the template, a string, as this stack resolves it (aws_semantics/intrinsics.py):
     a `Ref` or `Fn::Sub` of the parameters above and of the tables' and buckets' names."""
     resolved = intrinsics.resolve(value, context(spec))
     if not isinstance(resolved, str):

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline import deployer
-from offline.audit import AUDIT_DIRECTORY, EXPECTED_DENIALS
-from offline.emulator_process import EmulatorProcess
-from offline.ports import free_ports
+from offline.common.ports import free_ports
+from offline.iam.audit import AUDIT_DIRECTORY, EXPECTED_DENIALS
+from offline.stack import deployer
+from offline.stack.emulator_process import EmulatorProcess
 from template_gen.spec import SPEC
 from tests.integration.conftest import Deployment
 from tools.project_copy import project_copy

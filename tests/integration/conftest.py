@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from offline.emulator_process import EmulatorProcess
-from offline.endpoint import Endpoint
-from offline.intrinsics import Context
-from offline.ports import free_ports
+from aws_semantics.intrinsics import Context
+from offline.common.endpoint import Endpoint
+from offline.common.ports import free_ports
+from offline.stack.emulator_process import EmulatorProcess
 from ops.deploy import sam_deploy_command
 from tests.conftest import aws_environment
 from tools.project_copy import project_copy

@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 
 from artifacts import manifest
-from offline import deployer
-from offline.endpoint import Endpoint
+from offline.common.endpoint import Endpoint
+from offline.stack import deployer
 from ops import bootstrap
 from template_gen.model import Function
 from template_gen.naming import function_id

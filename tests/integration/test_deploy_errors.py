@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from offline.ports import free_ports
+from offline.common.ports import free_ports
 from template_gen.spec import SPEC
 from tests.conftest import aws_environment
 from tests.integration.conftest import Deployment

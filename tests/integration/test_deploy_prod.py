@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from offline import deployer
-from offline.endpoint import Endpoint
+from offline.common.endpoint import Endpoint
+from offline.stack import deployer
 from ops import bootstrap
 from template_gen.naming import Names
 from template_gen.spec import SPEC

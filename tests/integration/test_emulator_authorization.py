@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from offline.endpoint import ACCOUNT, Endpoint
+from offline.common.endpoint import ACCOUNT, Endpoint
 from tests.templates import trust_policy, unique
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,7 @@
 each rule checked through the service API as any client reads it: the vault (with and without
 a lock), a plan of two rules and a selection of a table, their update and delete, the import of
 a retained vault after a delete (ops/adopt.py), the feature plan that threat protection needs,
-and sign-in where MFA is required (offline/cognito_rules.py, offline/sign_in.py)."""
+and sign-in where MFA is required (offline/cognito/rules.py, offline/stack/sign_in.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from offline.endpoint import Endpoint
-from offline.sign_in import secret_file
-from offline.totp import code as totp_code
+from offline.cognito.totp import code as totp_code
+from offline.common.endpoint import Endpoint
+from offline.stack.sign_in import secret_file
 from ops import adopt
 from tests.conftest import aws_environment
 from tests.templates import dynamodb_table, trust_policy, unique

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from offline.endpoint import Endpoint
+from offline.common.endpoint import Endpoint
 from tests.templates import dynamodb_table, unique
 
 pytestmark = pytest.mark.integration

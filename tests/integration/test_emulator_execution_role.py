@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from offline.audit import AUDIT_DIRECTORY, EXPECTED_DENIALS
-from offline.emulator_process import EmulatorProcess
-from offline.endpoint import ACCOUNT, Endpoint
-from offline.ports import free_ports
+from offline.common.endpoint import ACCOUNT, Endpoint
+from offline.common.ports import free_ports
+from offline.iam.audit import AUDIT_DIRECTORY, EXPECTED_DENIALS
+from offline.stack.emulator_process import EmulatorProcess
 from template_gen.deploy_permissions import Place, Resource, needs
 from tests.templates import dynamodb_table, trust_policy, unique
 

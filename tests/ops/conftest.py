@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from offline.endpoint import Endpoint
-from offline.ports import free_ports
+from offline.common.endpoint import Endpoint
+from offline.common.ports import free_ports
 from tests.conftest import aws_environment
 
 ROOT = Path(__file__).resolve().parents[2]

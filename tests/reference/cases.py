@@ -1,5 +1,5 @@
 """Generated authorization cases for the differential test: identity, resource and key
-policies, and requests with the contexts the emulator builds (offline/request_context.py),
+policies, and requests with the contexts the emulator builds (offline/iam/request_context.py),
 over every condition operator family. One case is one request against its policies.
 
 Choices are drawn by index from cached strategies (`_pick`), which keeps hypothesis fast
@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as seeded
 from hypothesis import strategies as st
 
-from offline.policy import ANONYMOUS as ANONYMOUS_ARN
-from offline.policy import Request
-from offline.request_context import ANONYMOUS, Arrival, Requester, complete
+from aws_semantics.policy import ANONYMOUS as ANONYMOUS_ARN
+from aws_semantics.policy import Request
+from offline.iam.request_context import ANONYMOUS, Arrival, Requester, complete
 
 T = TypeVar("T")
 
@@ -187,8 +187,8 @@ class Case:
     resource_policy: dict[str, Any] | None
 
     def request(self) -> Request:
-        """The case as offline/policy.py reads it: a role session (its role ARN its alias),
-        or an anonymous caller, which has no account (offline/enforcement.py)."""
+        """The case as aws_semantics/policy.py reads it: a role session (its role ARN its alias),
+        or an anonymous caller, which has no account (offline/enforcement/gate.py)."""
         if self.scenario.anonymous:
             return Request(self.scenario.action, self.scenario.resource, ANONYMOUS_ARN, "",
                            self.context)  # fmt: skip

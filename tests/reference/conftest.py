@@ -12,7 +12,7 @@ from tests.reference.simulator import Simulator
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "differential: offline/policy.py against the reference IAM evaluator"
+        "markers", "differential: aws_semantics/policy.py against the reference IAM evaluator"
     )
 
 

@@ -1,7 +1,7 @@
-"""The differential run: the same cases through offline/policy.py and through the reference
+"""The differential run: the same cases through aws_semantics/policy.py and through the reference
 evaluator. A disagreement is explained only by known_differences.toml: each row's rule picks
 out the element the two read differently and rewrites it into one the reference reads as
-offline/policy.py does (an equivalent form, or the element decided by the documented rule);
+aws_semantics/policy.py does (an equivalent form, or the element decided by the documented rule);
 the rewritten case must then agree. Anything else is reported."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from offline.policy import (
+from aws_semantics.policy import (
     Policy,
     authorize,
     condition_holds,
@@ -30,7 +30,7 @@ ALWAYS_FALSE = {"Null": {"aws:CurrentTime": "true"}}  # aws:CurrentTime is in ev
 
 
 def ours(one: Case) -> str:
-    """offline/policy.py's verdict, in the reference's words."""
+    """aws_semantics/policy.py's verdict, in the reference's words."""
     identity = [Policy(f"p{i}", document) for i, document in enumerate(one.identity)]
     resource = Policy("resource", one.resource_policy) if one.resource_policy else None
     decision = authorize(one.request(), identity, resource,
@@ -86,7 +86,7 @@ def _conditions_rewritten(
 
 
 def _decided(one: Case, operator: str, key: str, values: Any) -> dict[str, Any]:
-    """The condition decided by offline/policy.py's rule: no condition, or one never true."""
+    """The condition decided by aws_semantics/policy.py's rule: no condition, or one never true."""
     return {} if condition_holds({operator: {key: values}}, one.context) else ALWAYS_FALSE
 
 
@@ -153,7 +153,7 @@ def _entries_decided(
     one: Case, picked: Callable[[str], bool], names: tuple[str, ...] = ("Resource", "NotResource")
 ) -> Case | None:
     """Each entry of the `names` elements that `picked` selects, replaced by the request's
-    resource if the documented rule (offline/policy.py) matches it, else by the ARN of a
+    resource if the documented rule (aws_semantics/policy.py) matches it, else by the ARN of a
     resource of another account, which names nothing here."""
     resource = one.scenario.resource
     service = one.scenario.action.split(":")[0]

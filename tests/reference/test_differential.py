@@ -1,4 +1,4 @@
-"""offline/policy.py decides as an IAM evaluator nobody here wrote decides
+"""aws_semantics/policy.py decides as an IAM evaluator nobody here wrote decides
 (@cloud-copilot/iam-simulate, a test-only tool), on policies and requests hypothesis generates
 (tests/reference/cases.py): every disagreement is a row of known_differences.toml, with the
 AWS page that settles it. A fixed seed and 2,000 cases here; `make differential` runs more
@@ -65,7 +65,7 @@ def test_the_comparison_catches_an_evaluator_that_errs(
 ) -> None:
     """The guard itself: with StringLike taken for StringEquals, the same comparison of the
     cases that use StringLike reports disagreements no row explains."""
-    from offline import policy
+    from aws_semantics import policy
 
     using = [c for c in cases if "StringLike" in json.dumps([c.identity, c.resource_policy])]
     assert using

@@ -37,7 +37,8 @@ def lay_clone(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     git(tmp_path, "clone", "--quiet", str(ROOT), str(repo))
     listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for name in filter(None, listed.split("\0")):
+    names = set(filter(None, listed.split("\0")))
+    for name in names:
         source, target = ROOT / name, repo / name
         if source.is_symlink() or source.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -45,6 +46,10 @@ def lay_clone(tmp_path: Path) -> Path:
             shutil.copy2(source, target, follow_symlinks=False)
         else:  # deleted in the working tree
             target.unlink(missing_ok=True)
+    # Removed or moved away (git rm, git mv) since the last commit: gone from the index too.
+    committed = git(repo, "ls-files", "-z")
+    for name in set(filter(None, committed.split("\0"))) - names:
+        (repo / name).unlink(missing_ok=True)
     git(repo, "add", "--all")
     return repo
 

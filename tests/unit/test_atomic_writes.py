@@ -15,9 +15,9 @@ from moto.dynamodb import models
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
 
-from offline import atomic_writes
-from offline.endpoint import Endpoint
-from offline.ports import free_ports
+from offline.common.endpoint import Endpoint
+from offline.common.ports import free_ports
+from offline.dynamodb import atomic_writes
 
 CLIENTS = 8
 

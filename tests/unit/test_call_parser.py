@@ -1,5 +1,5 @@
-"""Requests read as the calls they make (offline/call_parser.py), S3 keys above all: decoded
-once, exactly as S3 reads them."""
+"""Requests read as the calls they make (offline/enforcement/call_parser.py), S3 keys above
+all: decoded once, exactly as S3 reads them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from offline.call_parser import parse
+from offline.enforcement.call_parser import parse
 
 ACCOUNT = "123456789012"
 

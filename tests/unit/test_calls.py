@@ -1,4 +1,4 @@
-"""What each API call needs, as offline/calls.py models it from the AWS pages it cites: the
+"""What each API call needs, as offline/iam/calls.py models it from the AWS pages it cites: the
 actions and resources, and the KMS calls a service makes on the caller's behalf."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from offline import calls
-from offline.calls import Call, NotModelled
-from offline.policy import Policy
+from aws_semantics.policy import Policy
+from offline.iam import calls
+from offline.iam.calls import Call, NotModelled
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k-1"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from offline import deploy_iam_report
-from offline.deploy_iam_report import Grant, analyse
+from offline.iam import deploy_report as deploy_iam_report
+from offline.iam.deploy_report import Grant, analyse
 
 PROJECT = "backend-kit"
 TABLE = "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/backend-kit-${Environment}-items"

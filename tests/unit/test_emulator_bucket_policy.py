@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
-from offline import bucket_policy
+from offline.s3 import bucket_policy
 
 BUCKET = "arn:aws:s3:::assets"
 TLS_ONLY = {

@@ -1,5 +1,5 @@
-"""The emulator's AWS Backup selections and Cognito rules (offline/backup_service.py,
-offline/cognito_rules.py), through boto3 against moto in-process, as the emulator serves them."""
+"""The emulator's AWS Backup selections and Cognito rules (offline/backup/rules.py,
+offline/cognito/rules.py), through boto3 against moto in-process, as the emulator serves them."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from offline import backup_service, cognito_rules
-from offline.totp import code as totp_code
+from offline.backup import rules as backup_service
+from offline.cognito import rules as cognito_rules
+from offline.cognito.totp import code as totp_code
 
 REGION = "us-west-2"
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from offline import iam_report
+from offline.iam import report as iam_report
 from template_gen.spec import SPEC
 
 ROLE = "backend-kit-dev-{fn}-eu-west-1"

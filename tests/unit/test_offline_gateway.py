@@ -17,8 +17,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from offline.auth import JwtVerifier, Unauthorized
-from offline.gateway import (
+from offline.apigateway.authorizer import JwtVerifier, Unauthorized
+from offline.apigateway.gateway import (
     MAX_PAYLOAD_BYTES,
     BadRequest,
     Gateway,
@@ -26,9 +26,9 @@ from offline.gateway import (
     PayloadTooLarge,
     read_body,
 )
-from offline.http_api import Authorizer, HttpApi, Route, _pattern
-from offline.payload import HttpRequest
-from offline.sandbox_pool import InvocationError, InvocationTimeout
+from offline.apigateway.http_api import Authorizer, HttpApi, Route, _pattern
+from offline.apigateway.payload import HttpRequest
+from offline.lambda_.sandbox_pool import InvocationError, InvocationTimeout
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
 CLIENT = "client-1"

@@ -6,9 +6,9 @@ import base64
 import json
 from typing import Any
 
-from offline.auth import as_passed_through
-from offline.http_api import _pattern
-from offline.payload import HttpRequest, build_event, map_response
+from offline.apigateway.authorizer import as_passed_through
+from offline.apigateway.http_api import _pattern
+from offline.apigateway.payload import HttpRequest, build_event, map_response
 
 
 def request(**changes: Any) -> HttpRequest:

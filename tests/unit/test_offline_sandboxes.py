@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.sandbox_pool import (
+from offline.lambda_.sandbox_pool import (
     FunctionConfig,
     FunctionSandboxes,
     InvocationError,
@@ -125,7 +125,7 @@ def test_a_sandbox_whose_session_ends_is_replaced_by_one_with_a_new_session(
     a sandbox whose session ends within RENEW_BEFORE and starts one with a new session."""
     from datetime import UTC, datetime, timedelta
 
-    from offline.sandbox_pool import RENEW_BEFORE, Session
+    from offline.lambda_.sandbox_pool import RENEW_BEFORE, Session
 
     issued: list[Session] = []
 

@@ -1,4 +1,4 @@
-"""offline.policy decides requests the way AWS's documented evaluation logic does.
+"""aws_semantics.policy decides requests the way AWS's documented evaluation logic does.
 
 Each test checks one rule and cites the AWS page it comes from; most also show the near miss
 that the rule turns away.
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from offline.policy import (
+from aws_semantics.policy import (
     ANONYMOUS,
     Decision,
     Effect,

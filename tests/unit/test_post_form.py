@@ -1,12 +1,12 @@
 """A POST Object form is read as S3 reads it: the fields in order, up to the file, and nothing
-after it (offline/post_form.py)."""
+after it (offline/s3/post_form.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from offline import post_form
-from offline.post_policy import Upload, check_upload, secrets
+from offline.s3 import post_form
+from offline.s3.post_policy import Upload, check_upload, secrets
 from tests.e2e.conftest import multipart
 from tests.unit.test_post_policy import EXAMPLE_FORM, EXAMPLE_SIGNER
 

@@ -24,7 +24,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from offline.post_policy import (
+from offline.s3.post_policy import (
     Refusal,
     Signer,
     Upload,

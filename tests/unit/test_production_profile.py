@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from offline.intrinsics import Context, resolve
+from aws_semantics.intrinsics import Context, resolve
 from template_gen.naming import table_id
 from template_gen.spec import SPEC
 from tests.conftest import of_type

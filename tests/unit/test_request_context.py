@@ -1,4 +1,4 @@
-"""The request context of a check (offline/request_context.py): the global keys AWS documents
+"""The request context of a check (offline/iam/request_context.py): the global keys AWS documents
 for the caller and the request, and only keys, actions and resources the Service
 Authorization Reference lists."""
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from offline import calls, request_context
-from offline.calls import Call
-from offline.request_context import (
+from offline.iam import calls, request_context
+from offline.iam.calls import Call
+from offline.iam.request_context import (
     ANONYMOUS,
     Arrival,
     NotCarried,

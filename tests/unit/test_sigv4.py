@@ -1,4 +1,4 @@
-"""SigV4 signatures checked as AWS checks them (offline/sigv4.py).
+"""SigV4 signatures checked as AWS checks them (offline/enforcement/sigv4.py).
 
 The requests are the ones botocore really produces: what boto3 clients send (signed here by
 botocore's CRT signer, since awscrt is installed), what botocore's Python signers
@@ -40,8 +40,8 @@ from botocore.exceptions import ClientError
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.test import EnvironBuilder
 
-from offline import sigv4
-from offline.endpoint import new_client
+from offline.common.endpoint import new_client
+from offline.enforcement import sigv4
 
 KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "session-token/+=="

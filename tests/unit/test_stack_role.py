@@ -13,13 +13,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from offline import callers, cloudformation, stack_role
-from offline.audit import Audit
-from offline.calls import Check
-from offline.endpoint import ACCOUNT
-from offline.enforcement import Enforcement
-from offline.policy import Decision
-from offline.request_context import Arrival
+from aws_semantics.policy import Decision
+from offline.cloudformation import engine as cloudformation
+from offline.cloudformation import stack_role
+from offline.common.endpoint import ACCOUNT
+from offline.enforcement.gate import Enforcement
+from offline.iam import callers
+from offline.iam.audit import Audit
+from offline.iam.calls import Check
+from offline.iam.request_context import Arrival
 from tests.templates import dynamodb_table, trust_policy, unique
 
 REGION = "us-east-1"
@@ -68,7 +70,7 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"  # checked, neve
 def decide(caller: callers.Caller, action: str, resource: str) -> Decision:
     enforcement = Enforcement(lambda *a: [], Audit(None))
     arrival = Arrival(datetime.now(UTC), REGION, "127.0.0.1")
-    from offline import request_context
+    from offline.iam import request_context
 
     context = request_context.complete(action, resource, {}, caller.requester, arrival)
     return enforcement.decide_one(caller, caller.requester, Check(action, resource), context)
