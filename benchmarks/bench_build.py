@@ -81,7 +81,9 @@ def timed(command: list[str], cwd: Path, cache: Path | None = None) -> float:
     if cache is not None:
         environment["BYTECODE_CACHE"] = str(cache)
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=environment)
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, env=environment, timeout=900
+    )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")

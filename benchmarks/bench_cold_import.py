@@ -70,7 +70,7 @@ CHILD = Path(__file__).with_name("cold_import_child.py")
 def load_manifest() -> manifest.Manifest:
     if not MANIFEST.is_file():
         print(f"no {MANIFEST.relative_to(ROOT)}: running build.py first", flush=True)
-        result = subprocess.run([sys.executable, str(ROOT / "build.py")], cwd=ROOT)
+        result = subprocess.run([sys.executable, str(ROOT / "build.py")], cwd=ROOT, timeout=900)
         if result.returncode != 0 or not MANIFEST.is_file():
             sys.exit("build.py failed")
     try:

@@ -352,7 +352,7 @@ def ensure_built() -> None:
     if MANIFEST.is_file():
         return
     print(f"no {MANIFEST.relative_to(ROOT)}: running build.py first (not timed)", flush=True)
-    result = subprocess.run([sys.executable, str(ROOT / "build.py")], cwd=ROOT)
+    result = subprocess.run([sys.executable, str(ROOT / "build.py")], cwd=ROOT, timeout=900)
     if result.returncode != 0 or not MANIFEST.is_file():
         sys.exit("build.py failed")
 
@@ -527,10 +527,12 @@ def export_baseline(work: Path, commit: str) -> Path:
     tree.mkdir()
     print(f"  burst: exporting {commit} and running its build.py (not timed) ...", flush=True)
     started = time.monotonic()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], capture_output=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit], capture_output=True, timeout=300
+    )
     if archive.returncode != 0:
         sys.exit(f"git archive {commit} failed:\n{archive.stderr.decode(errors='replace')}")
-    unpacked = subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout)
+    unpacked = subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, timeout=300)
     if unpacked.returncode != 0:
         sys.exit(f"could not unpack {commit} into {tree}")
     if (ROOT / ".venv").is_dir():
@@ -542,7 +544,7 @@ def export_baseline(work: Path, commit: str) -> Path:
     log = work / "baseline-build.log"
     with log.open("wb") as output:
         result = subprocess.run([sys.executable, "build.py"], cwd=tree, stdout=output,
-                                stderr=subprocess.STDOUT)  # fmt: skip
+                                stderr=subprocess.STDOUT, timeout=900)  # fmt: skip
     if result.returncode != 0 or not (tree / "build" / "manifest.json").is_file():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
         sys.exit(f"build.py of {commit} failed:\n{tail}")

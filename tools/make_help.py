@@ -99,9 +99,12 @@ def make_builtins(make: str) -> set[str]:
             text=True,
             env=environment,
             check=False,
+            timeout=60,
         ).stdout
     except OSError as error:
         raise SystemExit(f"make help: cannot run {make}: {error.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"make help: {make} -pq did not finish in 60 s") from None
     if "# Variables" not in database:
         raise SystemExit(f"make help: could not read {make}'s own variables (make -p)")
     names: set[str] = set()

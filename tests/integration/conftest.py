@@ -39,9 +39,10 @@ class Deployment:
         return self.principal or self.environment
 
     def make(
-        self, *args: str, stdin: str = "", env: dict[str, str] | None = None
+        self, *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
-        """A make target in the copy; stdout and stderr together, as a terminal shows them."""
+        """A make target in the copy; stdout and stderr together, as a terminal shows them.
+        A run past `timeout` fails naming the command (subprocess.TimeoutExpired)."""
         return subprocess.run(
             ["make", "--no-print-directory", *args],
             cwd=self.root,
@@ -50,7 +51,7 @@ class Deployment:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            timeout=600,
+            timeout=timeout,
         )
 
     def sam_deploy(self, region: str, environment: str = "dev") -> subprocess.CompletedProcess:

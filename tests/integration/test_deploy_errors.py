@@ -9,6 +9,7 @@ from offline.common.ports import free_ports
 from template_gen.spec import SPEC
 from tests.conftest import aws_environment
 from tests.integration.conftest import Deployment
+from tests.unknown import unknown
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,9 @@ COMMANDS = {
 
 
 def failure(deployment: Deployment, target: str, *variables: str, **env: str) -> str:
-    """The command's one line of its own, after make's progress and before make's summary."""
-    result = deployment.make(target, *variables, env=env or None)
+    """The command's one line of its own, after make's progress and before make's summary.
+    A refusal comes at once: a command still running after two minutes is not refusing."""
+    result = deployment.make(target, *variables, env=env or None, timeout=120)
     assert result.returncode != 0, result.stdout
     assert "Traceback" not in result.stdout, result.stdout
     own = [line for line in result.stdout.splitlines() if line.startswith(f"make {target}: ")]
@@ -57,8 +59,9 @@ def test_a_missing_or_unknown_environment_names_the_valid_ones(
     missing = failure(deployment, target, where)
     assert f"ENV is required, one of {valid}" in missing, missing
     assert f"ENV={SPEC.environments[0]}" in missing
-    unknown = failure(deployment, target, where, "ENV=qa")
-    assert f"ENV=qa is not an environment; use one of {valid}" in unknown, unknown
+    environment = unknown(SPEC.environments, "qa")
+    refused = failure(deployment, target, where, f"ENV={environment}")
+    assert f"ENV={environment} is not an environment; use one of {valid}" in refused, refused
 
 
 @pytest.mark.parametrize("target", sorted(COMMANDS))
@@ -73,7 +76,9 @@ def test_deploy_all_without_regions_gives_the_command(deployment: Deployment) ->
 
 
 def test_an_unknown_function_names_the_functions(deployment: Deployment) -> None:
-    line = failure(deployment, "logs", "REGION=us-east-1", "ENV=dev", "FUNCTION=orders")
+    function = unknown((f.name for f in SPEC.functions), "orders")
+    line = failure(deployment, "logs", "REGION=us-east-1", "ENV=dev", f"FUNCTION={function}")
+    assert f"FUNCTION={function} is not a function" in line, line
     assert all(f.name in line for f in SPEC.functions), line
 
 
