@@ -23,6 +23,31 @@ AWS_KEYS = frozenset({
 FIRST = ("tests/integration/test_adding_a_function.py",)
 
 
+# Files that use one session-scoped stack only to read from it (or to write under users of
+# their own) run on one worker, so the stack starts once: `--dist loadfile` would otherwise
+# give each file to whichever worker is free, and each worker would start its own.
+SHARED_STACK = {
+    "tests/e2e/test_local_stack.py": "the local stack (tests/e2e/conftest.py's `local`)",
+    "tests/e2e/test_fuzz.py": "the local stack (tests/e2e/conftest.py's `local`)",
+}
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit of work a worker takes whole: the file, or the stack files share."""
+    path = nodeid.split("::")[0]
+    return SHARED_STACK.get(path, path)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadFileScheduling
+
+    class LoadFileSharingStacks(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
+
+    return LoadFileSharingStacks(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def first(item: pytest.Item) -> bool:
         return item.nodeid.split("::")[0] not in FIRST
