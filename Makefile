@@ -39,7 +39,7 @@ FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint scan typecheck pre-commit test differential local emulator token fuzz invoke policies bootstrap deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme clean
+.PHONY: help install lock build lint scan typecheck pre-commit test differential local emulator token fuzz invoke policies bootstrap deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme try-adding-a-function clean
 
 help: ## List the targets, each with the variables it reads and their defaults
 	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
@@ -159,6 +159,9 @@ test: lint ## Install, build, lint, run every test, then prove least privilege (
 	@OFFLINE_AUDIT_DIR=$(CURDIR)/$(AUDIT) $(PY) -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 	@$(PY) -m offline.iam.report $(AUDIT) --out build/iam-report.md $(if $(PYTEST_ARGS),--partial,)
 	@$(PY) -m offline.iam.deploy_report $(AUDIT) --out build/deploy-iam-report.md
+
+try-adding-a-function: $(STAMP) $(NODE_STAMP) ## Follow docs/adding-a-function.md in a copy of the project, then run the copy's full make test
+	@$(PY) -m tools.adding_a_function
 
 differential: $(STAMP) $(NODE_STAMP) ## aws_semantics/policy.py against iam-simulate on CASES=50000 generated cases [SEED=..]
 	@DIFFERENTIAL_CASES=$(CASES) $(if $(SEED),DIFFERENTIAL_SEED=$(SEED),) $(PY) -m pytest -q -p no:cacheprovider tests/reference

@@ -1,4 +1,5 @@
-"""`python -m offline serve|emulator|token|invoke|fuzz`: the stack on this machine (README)."""
+"""`python -m offline serve|emulator|token|invoke|fuzz`: the stack on this machine
+(docs/local-stack.md)."""
 
 from __future__ import annotations
 

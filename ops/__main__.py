@@ -1,4 +1,4 @@
-"""`python -m ops <command>`: what the deploy-side make targets run (see README).
+"""`python -m ops <command>`: what the deploy-side make targets run (docs/deploying.md).
 
 Every AWS call goes through boto3 or SAM CLI, so AWS_ENDPOINT_URL points them all at an
 emulator. Every failure is one line on stderr naming what is wrong and the command that fixes

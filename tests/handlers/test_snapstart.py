@@ -216,7 +216,7 @@ def test_no_secret_is_in_the_snapshot(stack: dict[str, types.ModuleType], hooks:
 
 
 def test_an_http_handler_is_armed_without_asking(hooks: Hooks) -> None:
-    """A handler that makes its clients on use (README, "Adding a function") calls no
+    """A handler that makes its clients on use (docs/adding-a-function.md) calls no
     snapstart itself: its entry point arms the hooks."""
     from backend_kit import http, snapstart
 

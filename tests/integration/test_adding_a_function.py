@@ -1,5 +1,6 @@
-"""Adding a function is what the README's "Adding a function" section says, and then the
-project passes its checks: the section's code blocks applied to a copy of the project, its
+"""Adding a function is what docs/adding-a-function.md says, and then the project passes its
+checks: the page's code blocks applied to a copy of the project (tools/adding_a_function.py,
+which `make try-adding-a-function` also runs, with the copy's whole `make test`), its
 commands run there, then lint and the template, handler and local-stack tests in the copy,
 and the new routes called through the copy's own local stack."""
 
@@ -9,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,45 +17,15 @@ import pytest
 
 from tests.e2e.conftest import serving
 from tests.integration.conftest import ROOT
+from tools.adding_a_function import OUTER_ONLY, PAGE, apply
 from tools.project_copy import project_copy
 
 pytestmark = pytest.mark.integration
 
-README = (ROOT / "README.md").read_text()
-SECTION = README[README.index("\n## Adding a function\n") :].split("\n## ", 2)[1]
-BLOCK = re.compile(r'^```\w+ title="(?P<title>[^"]+)"\n(?P<body>.*?)^```$', re.M | re.S)
-BEFORE_SPEC = "template_gen/spec.py: before SPEC"
-FUNCTION = "template_gen/spec.py: appended to SPEC's functions"
-TABLE = "ORDERS"  # the name step 1 declares, appended to SPEC's tables
-COMMANDS = "then"
 # What `make test` runs in the copy: everything the new function can break, without the
-# deploy-command and fuzzing suites, which the project's own run already covers.
+# deploy-command and fuzzing suites, which the project's own run already covers (and
+# `make try-adding-a-function` runs the copy's whole suite).
 COPY_TESTS = ("tests/unit", "tests/handlers", "tests/e2e/test_local_stack.py")
-# The outer run's settings that must not reach the copy's runs: its audit log (the IAM
-# report is about this project's roles) and its make's own state.
-OUTER_ONLY = ("OFFLINE_AUDIT_DIR", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "PYTEST_ADDOPTS")
-
-
-def blocks() -> dict[str, str]:
-    found = {m["title"]: m["body"] for m in BLOCK.finditer(SECTION)}
-    assert {BEFORE_SPEC, FUNCTION, COMMANDS} <= set(found), sorted(found)
-    assert found[BEFORE_SPEC].startswith(f"{TABLE} = Table(")
-    return found
-
-
-def add_to_spec(spec: str, steps: dict[str, str]) -> str:
-    """Steps 1 and 2: the table before SPEC, the function and the table appended to SPEC's
-    functions and tables."""
-    assert spec.count("\nSPEC = Spec(\n") == 1
-    spec = spec.replace("\nSPEC = Spec(\n", "\n" + steps[BEFORE_SPEC] + "\n\nSPEC = Spec(\n")
-    tables = re.search(r"^    tables=\((?P<names>.*)\),\n", spec, re.M)
-    assert tables is not None, "SPEC has no one-line tables=(...)"
-    # The functions tuple closes on the line just before `tables=`.
-    closing = spec.rindex("    ),\n", 0, tables.start())
-    assert closing + len("    ),\n") == tables.start()
-    entry = textwrap.indent(steps[FUNCTION].rstrip() + ",\n", " " * 8)
-    spec = spec[:closing] + entry + spec[closing:]
-    return spec.replace(tables.group(0), f"    tables=({tables['names']}, {TABLE}),\n", 1)
 
 
 def run(copy: Path, *command: str) -> subprocess.CompletedProcess[str]:
@@ -76,22 +46,14 @@ def run(copy: Path, *command: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def added(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A copy of the project with the README's function added, its commands run."""
+    """A copy of the project with the documented function added, its commands run."""
     copy = project_copy(tmp_path_factory.mktemp("adding") / "backend-kit")
     run(copy, "git", "init", "--quiet")  # as a clone is: some tests list the project's files
     # The user's tree has its mypy cache; mypy rechecks what changed (the spec, the new
     # function) and whatever depends on it, and reads the rest from the cache.
     if (ROOT / ".mypy_cache").is_dir():
         shutil.copytree(ROOT / ".mypy_cache", copy / ".mypy_cache")
-    steps = blocks()
-    spec = copy / "template_gen" / "spec.py"
-    spec.write_text(add_to_spec(spec.read_text(), steps))
-    files = [title for title in steps if "/" in title and not title.startswith("template_gen/")]
-    assert files, "the section names no file to create"
-    for title in files:
-        (copy / title).parent.mkdir(parents=True, exist_ok=True)
-        (copy / title).write_text(steps[title])
-    commands = [line for line in steps[COMMANDS].splitlines() if line.strip()]
+    commands = apply(copy, PAGE.read_text())
     assert commands[-1] == "make test"
     for command in commands[:-1]:
         run(copy, *command.split())

@@ -1,4 +1,4 @@
-"""Deploying without administrator rights, as the README's section of that name says: an
+"""Deploying without administrator rights, as docs/deploying.md's section of that name says: an
 administrator runs `make params` and `make bootstrap` once; then a principal holding only the
 deployer policy runs `make deploy`, an update (a changed function and a changed table
 property), an update that removes resources, `make outputs` and `make destroy`.

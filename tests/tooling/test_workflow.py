@@ -31,12 +31,31 @@ def check_workflow(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def steps() -> list[dict[str, Any]]:
+def job() -> dict[str, Any]:
     jobs = yaml.safe_load(WORKFLOW.read_text())["jobs"]
     assert len(jobs) == 1
-    (job,) = jobs.values()
-    assert job["runs-on"] == "ubuntu-latest"
-    return list(job["steps"])
+    (only,) = jobs.values()
+    assert only["runs-on"] == "ubuntu-latest"
+    return dict(only)
+
+
+def steps() -> list[dict[str, Any]]:
+    return list(job()["steps"])
+
+
+def commands() -> list[str]:
+    """The commands the job's runs run, its matrix expanded."""
+    runs = [step["run"] for step in steps() if "run" in step]
+    matrix = job().get("strategy", {}).get("matrix", {})
+    expanded = []
+    for run in runs:
+        names = re.findall(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", run)
+        if not names:
+            expanded.append(run)
+            continue
+        (name,) = names
+        expanded += [re.sub(r"\$\{\{[^}]*\}\}", value, run) for value in matrix[name]]
+    return expanded
 
 
 def test_the_workflow_is_valid() -> None:
@@ -55,9 +74,9 @@ def test_a_broken_copy_is_refused(tmp_path: Path) -> None:
     assert "'runs-on' is a required property" in result.stdout
 
 
-def test_it_runs_make_test_through_the_ci_entry_point() -> None:
+def test_it_runs_make_test_through_the_ci_entry_point_and_the_documented_example() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
-    assert [step["run"] for step in steps() if "run" in step] == ["bash .ci/run"]
+    assert commands() == ["bash .ci/run", "make try-adding-a-function"]
 
 
 def test_it_sets_up_the_python_floor_and_node() -> None:

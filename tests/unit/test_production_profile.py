@@ -1,4 +1,4 @@
-"""The production profile (README, "Production profile"): what each environment gets, read
+"""The production profile (docs/production.md): what each environment gets, read
 from the rendered template with its conditions resolved as CloudFormation resolves them."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The security baseline (README, "Security baseline, as rendered"), row by row, on the rendered
-template."""
+"""The security baseline (docs/security.md, "Security baseline, as rendered"), row by row,
+on the rendered template."""
 
 from __future__ import annotations
 

@@ -1,0 +1,40 @@
+"""tools/adding_a_function.py (make try-adding-a-function) applies the page as written, and a
+page or spec it cannot apply is named in one line, not a traceback."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tools.adding_a_function import PAGE, ROOT, StepFailed, add_to_spec, apply, blocks
+
+
+def test_the_page_applies_to_the_spec_and_adds_its_files(tmp_path: Path) -> None:
+    (tmp_path / "template_gen").mkdir()
+    shutil.copy(ROOT / "template_gen" / "spec.py", tmp_path / "template_gen" / "spec.py")
+    page = PAGE.read_text()
+    commands = apply(tmp_path, page)
+    spec = (tmp_path / "template_gen" / "spec.py").read_text()
+    tree = ast.parse(spec)  # still Python
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    names = {k.value.value for c in calls for k in c.keywords if k.arg == "name"
+             if isinstance(k.value, ast.Constant)}  # fmt: skip
+    assert "orders" in names
+    assert ", ORDERS)," in spec
+    created = {t for t in blocks(page) if "/" in t and not t.startswith("template_gen/")}
+    assert created and all((tmp_path / title).is_file() for title in created)
+    assert commands[-1] == "make test"
+
+
+def test_a_page_without_its_commands_is_named() -> None:
+    page = PAGE.read_text().replace('title="then"', 'title="afterwards"')
+    with pytest.raises(StepFailed, match="no code block titled then"):
+        blocks(page)
+
+
+def test_a_spec_it_cannot_find_its_place_in_is_named() -> None:
+    with pytest.raises(StepFailed, match="no single `SPEC = Spec\\(`"):
+        add_to_spec("SPEC = make_spec()\n", blocks(PAGE.read_text()))
