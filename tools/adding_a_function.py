@@ -11,6 +11,7 @@ run inside it. A failure keeps the copy and says where it is.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import subprocess
@@ -69,10 +70,24 @@ def add_to_spec(spec: str, steps: dict[str, str]) -> str:
     return spec.replace(tables.group(0), f"    tables=({tables['names']}, {TABLE}),\n", 1)
 
 
+def declared_names(steps: dict[str, str]) -> set[str]:
+    """The names the page's Table(...) and Function(...) declare (`orders`)."""
+    return {
+        node.value.value
+        for title in (BEFORE_SPEC, FUNCTION)
+        for node in ast.walk(ast.parse(steps[title]))
+        if isinstance(node, ast.keyword) and node.arg == "name"
+        and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    }  # fmt: skip
+
+
 def apply(copy: Path, page: str) -> list[str]:
     """The page's edits made to `copy`; its commands, in order, to run there."""
     steps = blocks(page)
     spec = copy / "template_gen" / "spec.py"
+    taken = sorted(n for n in declared_names(steps) if f'name="{n}"' in spec.read_text())
+    if taken:
+        raise StepFailed(f"template_gen/spec.py already declares {', '.join(taken)}")
     spec.write_text(add_to_spec(spec.read_text(), steps))
     files = [title for title in steps if "/" in title and not title.startswith("template_gen/")]
     if not files:

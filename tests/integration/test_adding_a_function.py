@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from template_gen.spec import SPEC
 from tests.e2e.conftest import serving
 from tests.integration.conftest import ROOT
-from tools.adding_a_function import OUTER_ONLY, PAGE, apply
+from tools.adding_a_function import OUTER_ONLY, PAGE, apply, blocks, declared_names
 from tools.project_copy import project_copy
 
 pytestmark = pytest.mark.integration
@@ -47,6 +48,12 @@ def run(copy: Path, *command: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def added(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A copy of the project with the documented function added, its commands run."""
+    declared = {f.name for f in SPEC.functions} | {t.name for t in SPEC.tables}
+    added_before = sorted(declared_names(blocks(PAGE.read_text())) & declared)
+    if added_before:
+        # A tree where the page was followed (make try-adding-a-function's copy, or a user's)
+        # cannot follow it again; the pristine project is where its steps are checked.
+        pytest.skip(f"the spec already declares {', '.join(added_before)}: the page was followed")
     copy = project_copy(tmp_path_factory.mktemp("adding") / "backend-kit")
     run(copy, "git", "init", "--quiet")  # as a clone is: some tests list the project's files
     # The user's tree has its mypy cache; mypy rechecks what changed (the spec, the new

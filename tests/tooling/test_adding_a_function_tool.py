@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tools.adding_a_function import PAGE, ROOT, StepFailed, add_to_spec, apply, blocks
+from tools.adding_a_function import (
+    PAGE,
+    ROOT,
+    StepFailed,
+    add_to_spec,
+    apply,
+    blocks,
+    declared_names,
+)
 
 
 def test_the_page_applies_to_the_spec_and_adds_its_files(tmp_path: Path) -> None:
@@ -38,3 +46,14 @@ def test_a_page_without_its_commands_is_named() -> None:
 def test_a_spec_it_cannot_find_its_place_in_is_named() -> None:
     with pytest.raises(StepFailed, match="no single `SPEC = Spec\\(`"):
         add_to_spec("SPEC = make_spec()\n", blocks(PAGE.read_text()))
+
+
+def test_the_page_declares_its_example_and_a_second_application_is_refused(
+    tmp_path: Path,
+) -> None:
+    assert declared_names(blocks(PAGE.read_text())) == {"orders"}
+    (tmp_path / "template_gen").mkdir()
+    shutil.copy(ROOT / "template_gen" / "spec.py", tmp_path / "template_gen" / "spec.py")
+    apply(tmp_path, PAGE.read_text())
+    with pytest.raises(StepFailed, match=r"template_gen/spec\.py already declares orders"):
+        apply(tmp_path, PAGE.read_text())
