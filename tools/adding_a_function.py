@@ -81,11 +81,16 @@ def declared_names(steps: dict[str, str]) -> set[str]:
     }  # fmt: skip
 
 
+def followed(spec: str, page: str) -> list[str]:
+    """The page's names the spec (its text) already declares: the page was followed there."""
+    return sorted(n for n in declared_names(blocks(page)) if f'name="{n}"' in spec)
+
+
 def apply(copy: Path, page: str) -> list[str]:
     """The page's edits made to `copy`; its commands, in order, to run there."""
     steps = blocks(page)
     spec = copy / "template_gen" / "spec.py"
-    taken = sorted(n for n in declared_names(steps) if f'name="{n}"' in spec.read_text())
+    taken = followed(spec.read_text(), page)
     if taken:
         raise StepFailed(f"template_gen/spec.py already declares {', '.join(taken)}")
     spec.write_text(add_to_spec(spec.read_text(), steps))

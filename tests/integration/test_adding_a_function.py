@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from template_gen.spec import SPEC
 from tests.e2e.conftest import serving
 from tests.integration.conftest import ROOT
-from tools.adding_a_function import OUTER_ONLY, PAGE, apply, blocks, declared_names
+from tools.adding_a_function import OUTER_ONLY, PAGE, apply, followed
 from tools.project_copy import project_copy
 
 pytestmark = pytest.mark.integration
@@ -48,8 +47,7 @@ def run(copy: Path, *command: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def added(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A copy of the project with the documented function added, its commands run."""
-    declared = {f.name for f in SPEC.functions} | {t.name for t in SPEC.tables}
-    added_before = sorted(declared_names(blocks(PAGE.read_text())) & declared)
+    added_before = followed((ROOT / "template_gen" / "spec.py").read_text(), PAGE.read_text())
     if added_before:
         # A tree where the page was followed (make try-adding-a-function's copy, or a user's)
         # cannot follow it again; the pristine project is where its steps are checked.
