@@ -66,7 +66,10 @@ for source, output, dfile in job["files"]:
         )
         compiled += 1
     except py_compile.PyCompileError as error:
-        failed.append([source, error.msg.strip().splitlines()[-1]])
+        # Where in the file, as Python reports it: the line a user goes to.
+        line = getattr(error.exc_value, "lineno", None)
+        reason = error.msg.strip().splitlines()[-1]
+        failed.append([source, f"line {line}: {reason}" if line else reason])
 json.dumps({
     "version": sys.version.split()[0],
     "magic": int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little"),

@@ -21,6 +21,7 @@ from offline.lambda_.sandbox_pool import InvocationError, InvocationTimeout, San
 from offline.stack.running_stack import check_ports, start
 from offline.stack.sign_in import access_token
 from offline.stack.state_file import STATE, attach, read_state, write_state
+from offline.stack.watch import Watcher
 from template_gen.spec import SPEC
 
 
@@ -41,6 +42,10 @@ def serve(args: argparse.Namespace) -> int:
             origins=origins,
             enforce=not args.no_enforcement,
         )
+        if args.watch:
+            watcher = Watcher(running.stack, running.sandboxes, SPEC)
+            watcher.start()
+            exits.callback(watcher.stop)
         server = make_server(running.gateway, "127.0.0.1", args.port)
         exits.callback(server.server_close)
         write_state(running, args.port)
@@ -158,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         "--origins", default=os.environ.get("ALLOWED_ORIGINS", "http://localhost:5173")
     )
     run.add_argument("--region", default="us-east-1")
+    run.add_argument(
+        "--watch", action="store_true", help="push saved changes under functions/ and layers/"
+    )
     run.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
     emu = sub.add_parser("emulator", help="the local AWS emulator alone, in the foreground")
     emu.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", 5000)))

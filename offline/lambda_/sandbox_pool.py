@@ -15,7 +15,7 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -297,6 +297,9 @@ class SandboxPool:
     def __init__(self, by_logical_id: dict[str, FunctionSandboxes], root: Path) -> None:
         self.by_logical_id = by_logical_id
         self.root = root  # where the functions' code is unpacked; removed by stop()
+        # Replaced functions' sandboxes: a request in flight there finishes on the old code.
+        self.retired: list[FunctionSandboxes] = []
+        self.replacing = threading.Lock()
 
     @classmethod
     def for_stack(cls, stack: DeployedStack, pool_size: int = 4) -> SandboxPool:
@@ -325,7 +328,25 @@ class SandboxPool:
                 return function
         raise KeyError(name)
 
+    def replace(self, logical_id: str, code: Path, layers: list[Path]) -> None:
+        """New sandboxes for one function, from new code (as Lambda gives a new version new
+        execution environments); the next request runs it."""
+        with self.replacing:
+            old = self.by_logical_id[logical_id]
+            generation = len(self.retired) + 1
+            new = FunctionSandboxes(
+                replace(old.config, code=code, layers=layers),
+                self.root / f"{logical_id}-{generation}",
+                {},
+                old.size,
+                renew=old.renew,
+            )
+            new.warm()
+            self.by_logical_id[logical_id] = new
+            self.retired.append(old)
+            old.stop()
+
     def stop(self) -> None:
-        for function in self.by_logical_id.values():
+        for function in [*self.by_logical_id.values(), *self.retired]:
             function.stop()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -89,6 +89,7 @@ class ServeProcess:
         enforce: bool = True,
         root: Path = ROOT,
         env: dict[str, str] | None = None,
+        watch: bool = False,
     ) -> None:
         self.name = name
         self.region = region or "us-east-1"
@@ -116,6 +117,8 @@ class ServeProcess:
             command += ["--origins", origins]
         if not enforce:
             command.append("--no-enforcement")
+        if watch:
+            command.append("--watch")
         with self.log_path.open("wb") as log:
             self.started = time.perf_counter()
             self.process = subprocess.Popen(
