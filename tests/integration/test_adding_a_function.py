@@ -1,8 +1,8 @@
 """Adding a function is what docs/adding-a-function.md says, and then the project passes its
 checks: the page's code blocks applied to a copy of the project (tools/adding_a_function.py,
 which `make try-adding-a-function` also runs, with the copy's whole `make test`), its
-commands run there, then lint and the template, handler and local-stack tests in the copy,
-and the new routes called through the copy's own local stack."""
+commands run there, then lint and the template and handler tests in the copy, and the new
+routes called through the copy's own local stack."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from tools.project_copy import project_copy
 
 pytestmark = pytest.mark.integration
 
-# What `make test` runs in the copy: everything the new function can break, without the
-# deploy-command and fuzzing suites, which the project's own run already covers (and
-# `make try-adding-a-function` runs the copy's whole suite).
-COPY_TESTS = ("tests/unit", "tests/handlers", "tests/e2e/test_local_stack.py")
+# What runs in the copy here: the template and handler tests, which read the spec; the new
+# routes are then called through the copy's own local stack (below). The copy's whole suite
+# is `make try-adding-a-function`, which CI runs beside `make test`.
+COPY_TESTS = ("tests/unit", "tests/handlers")
 
 
 def run(copy: Path, *command: str) -> subprocess.CompletedProcess[str]:
@@ -74,7 +74,7 @@ def test_the_commands_regenerate_what_the_function_adds(added: Path) -> None:
     assert "fn_orders[λ orders]" in (added / "README.md").read_text()
 
 
-def test_lint_and_the_template_handler_and_local_stack_tests_pass(added: Path) -> None:
+def test_lint_and_the_template_and_handler_tests_pass(added: Path) -> None:
     run(added, "make", "lint")
     python = str(added / ".venv" / "bin" / "python")
     result = run(added, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *COPY_TESTS)
