@@ -43,11 +43,17 @@ def multipart(
 
 @contextmanager
 def serving(
-    tmp: Path, region: str, env: dict[str, str] | None = None, root: Path = ROOT
+    tmp: Path,
+    region: str,
+    env: dict[str, str] | None = None,
+    root: Path = ROOT,
+    watch: bool = False,
 ) -> Iterator[ServeProcess]:
     """`offline serve` of the project at `root` in `region`, healthy; then SIGTERM to the
     process group we own, which nothing may survive."""
-    stack = ServeProcess(tmp, region, region=region, origins=ORIGINS, env=env, root=root)
+    stack = ServeProcess(
+        tmp, region, region=region, origins=ORIGINS, env=env, root=root, watch=watch
+    )
     try:
         stack.wait_healthy()
         yield stack

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from offline.stack.driver import ServeProcess
-from tests.e2e.conftest import ORIGINS
+from tests.e2e.conftest import serving
 from tests.integration.conftest import ROOT
 from tools.project_copy import project_copy
 
@@ -30,13 +30,8 @@ def watched(built: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     work = tmp_path_factory.mktemp("watch")
     copy = project_copy(work / "backend-kit")
     shutil.copytree(ROOT / "build", copy / "build", symlinks=True)
-    stack = ServeProcess(work, "watch", origins=ORIGINS, root=copy, watch=True)
-    try:
-        stack.wait_healthy()
+    with serving(work, "us-east-1", root=copy, watch=True) as stack:
         yield stack
-    finally:
-        stack.stop()
-        assert not stack.leftovers, f"processes outlived the stop: {stack.leftovers}"
 
 
 def status(stack: ServeProcess) -> str:
