@@ -107,10 +107,17 @@ def copy_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in OUTER_ONLY}
 
 
-def follow(into: Path, page: Path = PAGE) -> Path:
-    """A copy of the project in `into`, the page followed in it, every command passed."""
+def fresh_copy(into: Path) -> Path:
+    """The project copied into `into`, a git repository as a clone is (some tests list the
+    project's files with git)."""
     copy = project_copy(into / "backend-kit")
     subprocess.run(["git", "init", "--quiet"], cwd=copy, check=True, timeout=60)
+    return copy
+
+
+def follow(into: Path, page: Path = PAGE) -> Path:
+    """A copy of the project in `into`, the page followed in it, every command passed."""
+    copy = fresh_copy(into)
     commands = apply(copy, page.read_text())
     print(f"{page.relative_to(ROOT)} applied to {copy}", flush=True)
     for command in commands:

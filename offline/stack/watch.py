@@ -75,7 +75,7 @@ def build(root: Path) -> str | None:
 Built = dict[tuple[str, str], manifest.Built]
 
 
-def artifacts(path: Path) -> Built:
+def built_zips(path: Path) -> Built:
     """The manifest's zips by (kind, name): a function and a layer may share a name."""
     return {(a.kind, a.name): a for a in manifest.load(path).artifacts}
 
@@ -97,7 +97,7 @@ class Watcher:
         self.thread = threading.Thread(target=self._run, name="watch", daemon=True)
         self.code = stamps(root, CODE)
         self.not_code = stamps(root, NOT_CODE)
-        self.built = artifacts(self.manifest)
+        self.built = built_zips(self.manifest)
 
     @property
     def manifest(self) -> Path:
@@ -137,7 +137,7 @@ class Watcher:
         if failure:
             self.report(f"watch: {failure}; the deployed code keeps serving")
             return []
-        built = artifacts(self.manifest)
+        built = built_zips(self.manifest)
         remade = {
             key for key, zipped in built.items()
             if key not in self.built or self.built[key].zip_sha256 != zipped.zip_sha256

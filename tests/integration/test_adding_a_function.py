@@ -6,7 +6,6 @@ routes called through the copy's own local stack."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -17,8 +16,7 @@ import pytest
 
 from tests.e2e.conftest import serving
 from tests.integration.conftest import ROOT
-from tools.adding_a_function import OUTER_ONLY, PAGE, apply, followed
-from tools.project_copy import project_copy
+from tools.adding_a_function import OUTER_ONLY, PAGE, apply, copy_environment, followed, fresh_copy
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +27,10 @@ COPY_TESTS = ("tests/unit", "tests/handlers")
 
 
 def run(copy: Path, *command: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in OUTER_ONLY}
     result = subprocess.run(
         command,
         cwd=copy,
-        env=environment,
+        env=copy_environment(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -52,8 +49,7 @@ def added(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         # A tree where the page was followed (make try-adding-a-function's copy, or a user's)
         # cannot follow it again; the pristine project is where its steps are checked.
         pytest.skip(f"the spec already declares {', '.join(added_before)}: the page was followed")
-    copy = project_copy(tmp_path_factory.mktemp("adding") / "backend-kit")
-    run(copy, "git", "init", "--quiet")  # as a clone is: some tests list the project's files
+    copy = fresh_copy(tmp_path_factory.mktemp("adding"))
     # The user's tree has its mypy cache; mypy rechecks what changed (the spec, the new
     # function) and whatever depends on it, and reads the rest from the cache.
     if (ROOT / ".mypy_cache").is_dir():
