@@ -96,8 +96,8 @@ scan: policies ## cdk-nag (AwsSolutions, Serverless, NIST 800-53 R5, HIPAA) and 
 pre-commit: $(STAMP) ## Every pre-commit hook on every file, as `pre-commit install` runs them on a commit
 	@$(VENV)/bin/pre-commit run --all-files
 
-local: policies ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); WATCH=1 pushes saved code; Ctrl-C stops it
-	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev) $(if $(NO_ENFORCEMENT),--no-enforcement,) $(if $(WATCH),--watch,)
+local: policies ## The whole stack on 127.0.0.1:$(PORT), emulator on $(EMULATOR_PORT); its state kept in build/local (FRESH=1 drops it); WATCH=1 pushes saved code
+	@$(PY) -m offline serve --port $(PORT) --emulator-port $(EMULATOR_PORT) --origins "$(ALLOWED_ORIGINS)" --environment $(or $(ENV),dev) $(if $(NO_ENFORCEMENT),--no-enforcement,) $(if $(WATCH),--watch,) $(if $(FRESH),--fresh,)
 
 emulator: $(STAMP) $(NODE_STAMP) ## The local AWS emulator alone on 127.0.0.1:$(EMULATOR_PORT), in the foreground
 	@$(PY) -m offline emulator --port $(EMULATOR_PORT) $(if $(NO_ENFORCEMENT),--no-enforcement,)

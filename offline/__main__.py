@@ -12,17 +12,16 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from offline.apigateway.gateway import make_server
 from offline.common.console import say
-from offline.common.endpoint import CREDENTIALS
 from offline.common.ports import PortTaken
 from offline.fuzz import CONFIG as FUZZ_CONFIG
-from offline.lambda_.sandbox_pool import InvocationError, InvocationTimeout, SandboxPool
 from offline.stack.running_stack import check_ports, start
-from offline.stack.sign_in import access_token
-from offline.stack.state_file import STATE, attach, read_state, write_state
-from offline.stack.watch import Watcher
 from template_gen.spec import SPEC
+
+# Each command imports what it needs (boto3 and the gateway among them) itself: `make local`
+# starts its emulator first and imports the rest while the emulator starts.
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -41,7 +40,14 @@ def serve(args: argparse.Namespace) -> int:
             environment=args.environment,
             origins=origins,
             enforce=not args.no_enforcement,
+            state=args.state,
+            fresh=args.fresh,
         )
+        from offline.apigateway.gateway import make_server
+        from offline.common.endpoint import CREDENTIALS
+        from offline.stack.state_file import STATE, write_state
+        from offline.stack.watch import Watcher
+
         if args.watch:
             watcher = Watcher(running.stack, running.sandboxes, SPEC)
             watcher.start()
@@ -75,6 +81,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def token(args: argparse.Namespace) -> int:
+    from offline.stack.sign_in import access_token
+    from offline.stack.state_file import read_state
+
     state = read_state()
     if state is None:
         say("make local is not running here: start it first, then run `make token` again")
@@ -84,6 +93,9 @@ def token(args: argparse.Namespace) -> int:
 
 
 def invoke(args: argparse.Namespace) -> int:
+    from offline.lambda_.sandbox_pool import InvocationError, InvocationTimeout, SandboxPool
+    from offline.stack.state_file import attach, read_state
+
     event: Any = json.loads(Path(args.event).read_text())
     with ExitStack() as exits:
         state = read_state()
@@ -125,6 +137,8 @@ def invoke(args: argparse.Namespace) -> int:
 
 def fuzz(args: argparse.Namespace) -> int:
     from offline.fuzz import fuzz as run_fuzz
+    from offline.stack.sign_in import access_token
+    from offline.stack.state_file import STATE, read_state
 
     state = read_state()
     if state is None:
@@ -148,7 +162,9 @@ def emulator(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     ensure_free(args.port, "emulator")
-    return serve_emulator(args.port, enforce=not args.no_enforcement)
+    return serve_emulator(
+        args.port, enforce=not args.no_enforcement, state=args.state, quiet=args.quiet
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,8 +183,19 @@ def main(argv: list[str] | None = None) -> int:
         "--watch", action="store_true", help="push saved changes under functions/ and layers/"
     )
     run.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
+    run.add_argument(
+        "--state",
+        type=Path,
+        default=Path(os.environ.get("OFFLINE_LOCAL_STATE", ROOT / "build" / "local")),
+        help="the folder the emulator's state is kept in between runs",
+    )
+    run.add_argument("--fresh", action="store_true", help="start from nothing: drop that state")
     emu = sub.add_parser("emulator", help="the local AWS emulator alone, in the foreground")
     emu.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", 5000)))
+    emu.add_argument(
+        "--state", type=Path, help="start from the snapshot there, if any; save to it on stop"
+    )
+    emu.add_argument("--quiet", action="store_true", help="no banner, only the state's lines")
     for command in (run, emu):
         command.add_argument(
             "--no-enforcement",

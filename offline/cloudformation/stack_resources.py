@@ -537,6 +537,7 @@ def _model(resource_type: str, handlers: Handlers) -> type[CloudFormationModel]:
         (ServiceResource, CloudFormationModel),
         {
             "resource_type": resource_type,
+            "__module__": __name__,
             "__init__": init,
             "cloudformation_type": staticmethod(lambda: resource_type),
             "cloudformation_name_type": staticmethod(lambda: handlers.name_property),
@@ -548,6 +549,9 @@ def _model(resource_type: str, handlers: Handlers) -> type[CloudFormationModel]:
 
 
 MODELS = {kind: _model(kind, handlers) for kind, handlers in HANDLERS.items()}
+# Each model is also a name of this module, where pickle finds a class: the emulator's saved
+# state (offline/stack/emulator_state.py) holds stack resources of these types.
+globals().update({model.__name__: model for model in MODELS.values()})
 
 
 def imported_backup_vault(region: str, name: str, properties: dict[str, Any]) -> Any:

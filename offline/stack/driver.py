@@ -90,6 +90,7 @@ class ServeProcess:
         root: Path = ROOT,
         env: dict[str, str] | None = None,
         watch: bool = False,
+        fresh: bool = False,
     ) -> None:
         self.name = name
         self.region = region or "us-east-1"
@@ -100,11 +101,15 @@ class ServeProcess:
         self.emulator = Endpoint(f"http://{HOST}:{emulator_port}")
         self.state = work / f"state-{name}.json"
         self.log_path = work / f"offline-{name}.log"
+        # The emulator's saved state and the record of the last deploy into it; a later
+        # ServeProcess with the same `work` and `name` starts from them (a warm start).
+        self.local_state = work / f"local-{name}"
         # The emulator's stderr, where it logs refusals, goes to the same log.
         self.env = {
             **os.environ,
             "OFFLINE_STATE": str(self.state),
             "OFFLINE_EMULATOR_LOG": "1",
+            "OFFLINE_LOCAL_STATE": str(self.local_state),
             **(env or {}),
         }
         self.forced = False  # SIGTERM was not enough
@@ -119,6 +124,8 @@ class ServeProcess:
             command.append("--no-enforcement")
         if watch:
             command.append("--watch")
+        if fresh:
+            command.append("--fresh")
         with self.log_path.open("wb") as log:
             self.started = time.perf_counter()
             self.process = subprocess.Popen(

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
+from pathlib import Path
 
 from offline.common.console import say
 from offline.common.endpoint import CREDENTIALS
@@ -16,7 +18,10 @@ from offline.common.endpoint import CREDENTIALS
 HOST = "127.0.0.1"
 
 
-def serve(port: int, enforce: bool = True) -> int:
+def serve(port: int, enforce: bool = True, state: Path | None = None, quiet: bool = False) -> int:
+    """Serve until SIGINT or SIGTERM; with `state`, start from the snapshot there (if any)
+    and write the state back to it on the way out (offline/stack/emulator_state.py).
+    `quiet` leaves out the banner, which `make local` gives in its own words."""
     started = time.monotonic()
     url = f"http://{HOST}:{port}"
     # Regions are checked against botocore's list, as AWS answers for an unknown one.
@@ -42,6 +47,10 @@ def serve(port: int, enforce: bool = True) -> int:
     iam_resources.install()
     atomic_writes.install()
     callers.install()
+    if state is not None:
+        from offline.stack import emulator_state
+
+        emulator_state.restore_or_start_empty(state, say)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     # The translator's feature-toggle and metrics notices are not about the template.
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
@@ -50,6 +59,27 @@ def serve(port: int, enforce: bool = True) -> int:
     server = make_server(HOST, port, served, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    if not quiet:
+        _banner(url, started, enforce)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        if not quiet:
+            say("stopping the emulator")
+    finally:
+        # Ctrl-C reaches the whole process group and `make local` stops us with SIGTERM too:
+        # a second signal must not cut the snapshot short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        server.shutdown()
+        thread.join()
+        if state is not None:
+            _save(state)
+    return 0
+
+
+def _banner(url: str, started: float, enforce: bool) -> None:
     say(
         f"emulator ready on {url} in {time.monotonic() - started:.1f}s"
         " (CloudFormation with the SAM transform and resource import)"
@@ -64,12 +94,16 @@ def serve(port: int, enforce: bool = True) -> int:
         f"  point AWS tools at it: AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID={key} "
         f"AWS_SECRET_ACCESS_KEY={secret} (its administrator); Ctrl-C stops it"
     )
+
+
+def _save(state: Path) -> None:
+    from offline.stack import emulator_state
+
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        say("stopping the emulator")
-    finally:
-        server.shutdown()
-        thread.join()
-    return 0
+        saved = emulator_state.save(state)
+    except Exception as error:  # whatever a backend's object raises while it is pickled
+        say(f"could not save the emulator's state to {state} ({type(error).__name__}: {error});"
+            " the previous snapshot, if any, is kept")  # fmt: skip
+        return
+    say(f"saved the emulator's state to {state} ({saved.services} services,"
+        f" {saved.size / 1e6:.1f} MB, {saved.seconds:.1f}s)")  # fmt: skip

@@ -48,12 +48,16 @@ def serving(
     env: dict[str, str] | None = None,
     root: Path = ROOT,
     watch: bool = False,
+    origins: str = ORIGINS,
+    fresh: bool = False,
 ) -> Iterator[ServeProcess]:
     """`offline serve` of the project at `root` in `region`, healthy; then SIGTERM to the
-    process group we own, which nothing may survive."""
+    process group we own, which nothing may survive. A later call with the same `tmp` and
+    `region` starts from the emulator state this one saved."""
     stack = ServeProcess(
-        tmp, region, region=region, origins=ORIGINS, env=env, root=root, watch=watch
-    )
+        tmp, region, region=region, origins=origins, env=env, root=root, watch=watch,
+        fresh=fresh,
+    )  # fmt: skip
     try:
         stack.wait_healthy()
         yield stack
