@@ -21,6 +21,9 @@ POPEN: dict[str, str] = {
     "tests/reference/simulator.py:__init__": "each answer is awaited with timeout_s",
     "tests/tooling/test_make_help.py:run_without": "communicate(timeout=60), then killpg",
     "benchmarks/bench_deploy.py:run": "communicate(timeout=timeout_s), then killpg",
+    "benchmarks/bench_restart.py:__init__": (
+        "healthy() gives up after START_TIMEOUT_S; interrupt() waits STOP_TIMEOUT_S, then killpg"
+    ),
 }
 
 
