@@ -5,6 +5,7 @@ stopped in reverse."""
 from __future__ import annotations
 
 import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,9 +24,10 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
-# In the state folder: the emulator's snapshot, and the record of the last deploy into it.
+# In the state folder: the emulator's snapshot, and the record of the last deploy of each
+# stack into it, as deployed/<region>/<stack>.json (ENV= and --region pick other stacks).
 SNAPSHOT = "emulator.snapshot"
-DEPLOYED = "deployed.json"
+DEPLOYED = "deployed"
 
 
 # What the stack holds that this machine does not run, and why; start-up prints it.
@@ -63,12 +65,12 @@ def start(
     for name in ("manifest.json", "template.yaml"):
         if not (build / name).is_file():
             raise FileNotFoundError(f"{build / name} is missing: run `make build` first")
+    name = f"{spec.project}-{environment}"
     snapshot = state / SNAPSHOT if state else None
-    deployed = state / DEPLOYED if state else None
+    deployed = state / DEPLOYED / region / f"{name}.json" if state else None
     if fresh and state:
-        for path in (snapshot, deployed):
-            if path:
-                path.unlink(missing_ok=True)
+        (state / SNAPSHOT).unlink(missing_ok=True)
+        shutil.rmtree(state / DEPLOYED, ignore_errors=True)
         say(f"  FRESH=1: the emulator starts empty (its saved state in {state} is removed)")
     emulator = EmulatorProcess(emulator_port, enforce, state=snapshot)
     with step(f"starting the emulator on 127.0.0.1:{emulator_port}"):

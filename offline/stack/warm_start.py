@@ -2,14 +2,13 @@
 deploy: the deploy is skipped only when the stack in the emulator is the one this build
 would deploy.
 
-After each deploy, a record (build/local/deployed.json) keeps what was deployed: the
-template's hash, each zip's hash, the region, environment and origins, and the stack's
-identity as the emulator reported it then (its id and its latest event: every create,
-update or rollback adds events, newest first). The next
-start compares that record with the build just made and with the emulator's stack, and with
-each function's code in the emulator (Lambda's CodeSha256 against the built zip): a record
-left by another emulator state, a stack changed since, or code pushed by `make local WATCH=1`
-all mean a deploy.
+After each deploy, a record (build/local/deployed/<region>/<stack>.json) keeps what was
+deployed: the template's hash, each zip's hash, the region, environment and origins, and the
+stack's identity as the emulator reported it then (its id and its latest event: every
+create, update or rollback adds events, newest first). The next start compares that record
+with the build just made and with the emulator's stack, and with each function's code in the
+emulator (Lambda's CodeSha256 against the built zip): a record left by another emulator
+state, a stack changed since, or code pushed by `make local WATCH=1` all mean a deploy.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from offline.stack.driver import ServeProcess
+from template_gen.spec import SPEC
 from tests.e2e.conftest import ORIGINS, multipart, serving
 from tests.e2e.test_local_stack import claims, register
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.e2e
 REGION = "us-east-1"
 DEPLOY_LINE = "sam deploy --config-env"  # offline/stack/deploy.py's step
 OTHER_ORIGIN = "https://other.example.com"
+STACK = f"{SPEC.project}-dev"
 
 
 def upload(stack: ServeProcess, token: str, item_id: str, content: bytes) -> str:
@@ -53,7 +55,9 @@ def test_a_restart_finds_its_data_and_deploys_only_what_changed(
     left = tmp_path / f"local-{REGION}"
     left.mkdir()
     (left / "emulator.snapshot").write_text("left behind\n")
-    (left / "deployed.json").write_text("{}\n")
+    record = left / "deployed" / REGION / f"{STACK}.json"
+    record.parent.mkdir(parents=True)
+    record.write_text("{}\n")
     with serving(tmp_path, REGION, fresh=True) as first:
         token = first.token("alice")
         profile = register(first, token)
@@ -62,6 +66,7 @@ def test_a_restart_finds_its_data_and_deploys_only_what_changed(
     log = first.log_text()
     assert "FRESH=1" in log and DEPLOY_LINE in log and "set aside" not in log
     assert not (left / "emulator.snapshot.discarded").exists()
+    assert json.loads(record.read_text())["stack"] == STACK  # this deploy's record
 
     with serving(tmp_path, REGION) as warm:
         log = warm.log_text()
