@@ -2,8 +2,10 @@
 stops and loaded when it starts, so a restarted `make local` finds its stacks and its data.
 
 A snapshot is one file: a JSON header line, then the pickle. The header names what made it
-(the snapshot format, Python, moto and the locked requirements); one made by anything else is
-discarded with a message, never half-loaded. A few of moto's objects do not pickle as they
+(the snapshot format, Python, moto, the locked requirements and the emulator's own code); one
+made by anything else is discarded with a message, never half-loaded. The emulator's code
+counts because a rule it adds may live in the state: a bucket's CORS rules, say, are applied
+when the stack is deployed, so a state from before that rule would never get them. A few of moto's objects do not pickle as they
 are, and are rebuilt by `reducer_override` instead: private and public keys (KMS keys, the
 user pool's signing key) by their DER bytes, locks as new locks, weak-value dictionaries by
 their items, and a `defaultdict` whose factory is a lambda by a copy of what the lambda
@@ -44,6 +46,19 @@ MAGIC = "offline-emulator-state"
 LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 
 
+# The code whose behaviour a saved state may hold: the emulator and the AWS rules it applies.
+EMULATOR_CODE = ("offline", "aws_semantics")
+
+
+def emulator_code() -> str:
+    digest = hashlib.sha256()
+    for package in EMULATOR_CODE:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def made_by() -> dict[str, Any]:
     """What a snapshot must have been made by to be loaded here."""
     requirements = ROOT / "requirements.txt"
@@ -55,6 +70,7 @@ def made_by() -> dict[str, Any]:
         "requirements": hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
         if requirements.is_file()
         else "",
+        "emulator": emulator_code(),
     }
 
 

@@ -121,14 +121,34 @@ def saved(path: Path, header: dict[str, Any], body: bytes = b"") -> Path:
     return path
 
 
-def test_a_snapshot_made_by_another_moto_is_set_aside_with_a_message(tmp_path: Path) -> None:
-    header = {**emulator_state.made_by(), "moto": "0.0.1"}
+@pytest.mark.parametrize("key", ["format", "python", "moto", "requirements", "emulator"])
+def test_a_snapshot_made_by_anything_else_is_set_aside_with_a_message(
+    tmp_path: Path, key: str
+) -> None:
+    header = {**emulator_state.made_by(), key: "other"}
     path = saved(tmp_path / "emulator.snapshot", header, pickle.dumps({}))
     lines: list[str] = []
     loaded = emulator_state.restore_or_start_empty(path, lines.append)
     assert loaded.services == 0 and loaded.discarded is not None
-    assert "moto 0.0.1" in loaded.discarded and "starting empty" in lines[0]
+    assert f"{key} other" in loaded.discarded and "starting empty" in lines[0]
     assert not path.exists() and path.with_name("emulator.snapshot.discarded").is_file()
+
+
+def test_the_same_header_loads(tmp_path: Path) -> None:
+    path = saved(tmp_path / "emulator.snapshot", emulator_state.made_by(), pickle.dumps({}))
+    assert emulator_state.load(path).discarded is None and path.is_file()
+
+
+def test_an_edit_to_the_emulators_code_changes_what_a_snapshot_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = tmp_path / "offline" / "s3" / "cors.py"
+    rule.parent.mkdir(parents=True)
+    rule.write_text("RULES = 1\n")
+    monkeypatch.setattr(emulator_state, "ROOT", tmp_path)
+    before = emulator_state.emulator_code()
+    rule.write_text("RULES = 2\n")
+    assert emulator_state.emulator_code() != before
 
 
 def test_a_damaged_snapshot_is_set_aside(tmp_path: Path) -> None:
