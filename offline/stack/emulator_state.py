@@ -5,11 +5,12 @@ A snapshot is one file: a JSON header line, then the pickle. The header names wh
 (the snapshot format, Python, moto, the locked requirements and the emulator's own code); one
 made by anything else is discarded with a message, never half-loaded. The emulator's code
 counts because a rule it adds may live in the state: a bucket's CORS rules, say, are applied
-when the stack is deployed, so a state from before that rule would never get them. A few of moto's objects do not pickle as they
-are, and are rebuilt by `reducer_override` instead: private and public keys (KMS keys, the
-user pool's signing key) by their DER bytes, locks as new locks, weak-value dictionaries by
-their items, and a `defaultdict` whose factory is a lambda by a copy of what the lambda
-returns.
+when the stack is deployed, so a state from before that rule would never get them.
+
+A few of moto's objects do not pickle as they are, and are rebuilt by `reducer_override`
+instead: private and public keys (KMS keys, the user pool's signing key) by their DER bytes,
+locks as new locks, weak-value dictionaries by their items, and a `defaultdict` whose factory
+is a lambda by a copy of what the lambda returns.
 """
 
 from __future__ import annotations
