@@ -8,6 +8,7 @@ it, never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import os
 import subprocess
@@ -19,7 +20,9 @@ from typing import Any, Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import adopt, bootstrap, deploy_all, destroy, drift, params, preflight
+# ops.bootstrap is imported by `bootstrap` alone: it loads the bootstrap template's generator
+# (troposphere, the permission models), which no other command needs.
+from ops import adopt, deploy_all, destroy, drift, params, preflight
 from ops.config import ConfigError, deploy_parameters
 from ops.deploy import DeployFailed, sam, sam_arguments, sam_deploy
 from template_gen.naming import function_id
@@ -69,14 +72,19 @@ def check_environment(command: str, environment: str, region: str = "") -> str:
     return environment
 
 
-def target(args: argparse.Namespace, *, credentials: bool = True) -> Target:
+def target(
+    args: argparse.Namespace,
+    *,
+    credentials: bool = True,
+    session: boto3.session.Session | None = None,
+) -> Target:
     """Validate REGION and ENV, then (for commands that call AWS) the credentials."""
     command = args.command
     environment = check_environment(command, args.env, args.region)
     if not args.region:
         raise UsageError(f"REGION is required: make {command} REGION=eu-west-1 ENV={environment}")
     try:
-        preflight.check_region(args.region)
+        preflight.check_region(args.region, session)
         if credentials:
             preflight.check_credentials(args.region)
     except preflight.PreflightError as error:
@@ -84,25 +92,36 @@ def target(args: argparse.Namespace, *, credentials: bool = True) -> Target:
     return Target(args.region, environment)
 
 
-def checked(where: Target) -> None:
+def checked(where: Target, session: boto3.session.Session) -> dict[str, str]:
+    """The preflight; returns the caller's identity (Account, Arn)."""
     print(f"preflight: {SPEC.project} {where.environment} in {where.region}", flush=True)
     try:
-        preflight.run(where.region, where.environment)
+        return preflight.run(where.region, where.environment, session=session)
     except preflight.PreflightError as error:
         raise CommandError(f"preflight failed: {error}") from None
 
 
 def run_preflight(args: argparse.Namespace) -> int:
-    checked(target(args, credentials=False))  # the preflight checks them itself
+    session = boto3.session.Session(region_name=args.region or None)
+    checked(target(args, credentials=False, session=session), session)  # it checks them itself
     return 0
 
 
 def run_deploy(args: argparse.Namespace) -> int:
     """The preflight, the import of retained resources after a destroy, then `sam deploy`."""
-    where = target(args, credentials=False)
-    checked(where)
+    # One session, in the region asked for (target() checks it is one), for every AWS read:
+    # each new session loads the endpoint data and the service models again.
+    session = boto3.session.Session(region_name=args.region or None)
+    where = target(args, credentials=False, session=session)
+    identity = checked(where, session)
     try:
-        adopt.adopt(where.region, where.environment, say=lambda line: print(line, flush=True))
+        adopt.adopt(
+            where.region,
+            where.environment,
+            say=lambda line: print(line, flush=True),
+            session=session,
+            account=identity["Account"],
+        )
         print(f"sam deploy: {where.stack} in {where.region}", flush=True)
         sam_deploy(where.environment, where.region)
     except (adopt.AdoptError, DeployFailed) as error:
@@ -113,6 +132,8 @@ def run_deploy(args: argparse.Namespace) -> int:
 def run_bootstrap(args: argparse.Namespace) -> int:
     """The bootstrap stack, as an administrator: what lets everyone else deploy without
     administrator rights."""
+    from ops import bootstrap
+
     where = target(args)
     if not bootstrap.TEMPLATE.is_file():
         raise CommandError("build/bootstrap.yaml is missing: run `make bootstrap`, which makes it")
@@ -312,4 +333,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # What the imports made (boto3, botocore, the spec) lives as long as the command: frozen,
+    # it is no longer scanned by every full collection while the clients are made.
+    gc.freeze()
     sys.exit(main())

@@ -13,18 +13,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import yaml
 from botocore.exceptions import ClientError, WaiterError
-from cfn_flip import load_yaml
+from cfn_tools.yaml_loader import CfnYamlLoader
 
 from aws_semantics.intrinsics import Context, references, resolve
 from ops.config import ROOT, command_parameters, parameter_overrides
 
 Say = Callable[[str], None]
+# The look-ups of retained resources run at once, each on its own thread, up to this many.
+LOOKUPS = 16
+
+
+def _template_loader() -> type:
+    """cfn_flip's loader (short-form intrinsics as Fn:: maps, ordered maps) on libyaml's parser
+    when PyYAML has it, as its wheels do: the pure-Python parser takes several times as long
+    on the rendered template."""
+    base = getattr(yaml, "CSafeLoader", None)
+    if base is None:
+        return CfnYamlLoader
+    constructors = {
+        "yaml_constructors": dict(CfnYamlLoader.yaml_constructors),
+        "yaml_multi_constructors": dict(CfnYamlLoader.yaml_multi_constructors),
+    }
+    return type("CfnCSafeLoader", (base,), constructors)
+
+
+TEMPLATE_LOADER = _template_loader()
+
+
+def load_template(text: str) -> dict[str, Any]:
+    """A template as cfn_flip's load_yaml reads it."""
+    return dict(yaml.load(text, Loader=TEMPLATE_LOADER))
 
 
 @dataclass(frozen=True)
@@ -58,35 +84,34 @@ def _missing(error: ClientError, what: str) -> None:
     ) from None
 
 
-def _table(session: Any, name: str) -> dict[str, str] | None:
+def _table(dynamodb: Any, name: str) -> dict[str, str] | None:
     try:
-        session.client("dynamodb").describe_table(TableName=name)
+        dynamodb.describe_table(TableName=name)
     except ClientError as error:
         _missing(error, f"table {name}")
         return None
     return {"TableName": name}
 
 
-def _bucket(session: Any, name: str) -> dict[str, str] | None:
+def _bucket(s3: Any, name: str) -> dict[str, str] | None:
     try:
-        session.client("s3").head_bucket(Bucket=name)
+        s3.head_bucket(Bucket=name)
     except ClientError as error:
         _missing(error, f"bucket {name}")
         return None
     return {"BucketName": name}
 
 
-def _alias(session: Any, name: str) -> dict[str, str] | None:
+def _alias(kms: Any, name: str) -> dict[str, str] | None:
     try:
-        session.client("kms").describe_key(KeyId=name)
+        kms.describe_key(KeyId=name)
     except ClientError as error:
         _missing(error, f"key {name}")
         return None
     return {"AliasName": name}
 
 
-def _user_pool(session: Any, name: str) -> dict[str, str] | None:
-    cognito = session.client("cognito-idp")
+def _user_pool(cognito: Any, name: str) -> dict[str, str] | None:
     pools = [
         pool
         for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
@@ -100,35 +125,47 @@ def _user_pool(session: Any, name: str) -> dict[str, str] | None:
     return {"UserPoolId": pools[0]["Id"]} if pools else None
 
 
-def _backup_vault(session: Any, name: str) -> dict[str, str] | None:
+def _backup_vault(backup: Any, name: str) -> dict[str, str] | None:
     try:
-        session.client("backup").describe_backup_vault(BackupVaultName=name)
+        backup.describe_backup_vault(BackupVaultName=name)
     except ClientError as error:
         _missing(error, f"backup vault {name}")
         return None
     return {"BackupVaultName": name}
 
 
+# A finder takes its service's client and the name, and answers the import identifier.
 Finder = Callable[[Any, str], "dict[str, str] | None"]
-# How each retained type is found: by the property that names it, then its import identifier.
+
+
+@dataclass(frozen=True)
+class Way:
+    """How a retained type is found: by the property that names it, through its service."""
+
+    name_property: str
+    service: str
+    finder: Finder
+
+
 # A key has no name: it is found through its alias, which is retained with it.
-FINDERS: dict[str, tuple[str, Finder]] = {
-    "AWS::DynamoDB::Table": ("TableName", _table),
-    "AWS::S3::Bucket": ("BucketName", _bucket),
-    "AWS::KMS::Alias": ("AliasName", _alias),
-    "AWS::Cognito::UserPool": ("UserPoolName", _user_pool),
-    "AWS::Backup::BackupVault": ("BackupVaultName", _backup_vault),
+FINDERS: dict[str, Way] = {
+    "AWS::DynamoDB::Table": Way("TableName", "dynamodb", _table),
+    "AWS::S3::Bucket": Way("BucketName", "s3", _bucket),
+    "AWS::KMS::Alias": Way("AliasName", "kms", _alias),
+    "AWS::Cognito::UserPool": Way("UserPoolName", "cognito-idp", _user_pool),
+    "AWS::Backup::BackupVault": Way("BackupVaultName", "backup", _backup_vault),
 }
 
 
-def _parameters(template: dict[str, Any], environment: str, region: str, account: str) -> dict:
+def _parameters(
+    template: dict[str, Any], environment: str, region: str, account: str, partition: str
+) -> dict:
     declared = template.get("Parameters", {})
     values: dict[str, Any] = {k: d.get("Default") for k, d in declared.items()}
     values.update(parameter_overrides(environment))
     for key, definition in declared.items():
         if definition.get("Type") == "CommaDelimitedList" and isinstance(values[key], str):
             values[key] = values[key].split(",")
-    partition = boto3.session.Session().get_partition_for_region(region)
     values.update(
         {
             "AWS::Region": region,
@@ -145,31 +182,59 @@ def _no_attribute(logical: str, name: str) -> Any:
     raise KeyError(f"{logical}.{name} is not known before the stack exists")
 
 
+@dataclass(frozen=True)
+class Sought:
+    """A retained resource of the template, by the name it would have in the account."""
+
+    logical_id: str
+    resource_type: str
+    name: str
+    key: str | None  # for an alias: the retained key of the template it names
+
+
 def find_retained(
     session: Any, template: dict[str, Any], parameters: dict[str, Any]
 ) -> list[Found]:
-    """The template's retained resources that exist in the account under their names."""
+    """The template's retained resources that exist in the account under their names. Every
+    look-up runs at once, on clients made first: a boto3 Session is not thread-safe, a
+    client is."""
     context = Context(parameters, {}, template.get("Conditions", {}), _no_attribute)
-    found: list[Found] = []
     resources = template["Resources"]
+    sought: list[Sought] = []
     for logical, resource in sorted(resources.items()):
         if resource["Type"] not in FINDERS or resource.get("DeletionPolicy") != "Retain":
             continue
         if "Condition" in resource and not context.condition(resource["Condition"]):
             continue  # not in this environment's stack
-        name_property, finder = FINDERS[resource["Type"]]
-        named = resource.get("Properties", {}).get(name_property)
+        named = resource.get("Properties", {}).get(FINDERS[resource["Type"]].name_property)
         if named is None:
             continue  # CloudFormation named it; nothing finds it again
-        identifier = finder(session, str(resolve(named, context)))
-        if identifier is None:
-            continue
-        found.append(Found(logical, resource["Type"], identifier))
         key = aliased_key(resources, logical) if resource["Type"] == "AWS::KMS::Alias" else None
-        if key is not None and key not in {f.logical_id for f in found}:
-            described = session.client("kms").describe_key(KeyId=identifier["AliasName"])
-            found.append(Found(key, "AWS::KMS::Key", {"KeyId": described["KeyMetadata"]["KeyId"]}))
-    return found
+        sought.append(Sought(logical, resource["Type"], str(resolve(named, context)), key))
+    services = sorted({FINDERS[item.resource_type].service for item in sought})
+    clients = {service: session.client(service) for service in services}
+
+    def look_up(item: Sought) -> list[Found]:
+        way = FINDERS[item.resource_type]
+        identifier = way.finder(clients[way.service], item.name)
+        if identifier is None:
+            return []
+        found = [Found(item.logical_id, item.resource_type, identifier)]
+        if item.key is not None:
+            described = clients["kms"].describe_key(KeyId=identifier["AliasName"])
+            found.append(
+                Found(item.key, "AWS::KMS::Key", {"KeyId": described["KeyMetadata"]["KeyId"]})
+            )
+        return found
+
+    with ThreadPoolExecutor(max_workers=min(LOOKUPS, max(1, len(sought)))) as pool:
+        answers = list(pool.map(look_up, sought))
+    # In the order sought, as one at a time found them; a key that two aliases name, once.
+    found: dict[str, Found] = {}
+    for answer in answers:
+        for item in answer:
+            found.setdefault(item.logical_id, item)
+    return list(found.values())
 
 
 def aliased_key(resources: dict[str, Any], alias: str) -> str | None:
@@ -247,10 +312,13 @@ def adopt(
     environment: str,
     say: Say = print,
     template_path: Path = ROOT / "build" / "template.yaml",
+    session: boto3.session.Session | None = None,
+    account: str | None = None,
 ) -> list[Found]:
     """Import the retained resources into a new stack when there is no stack yet and they
-    exist; otherwise do nothing. Returns what was imported."""
-    session = boto3.session.Session(region_name=region)
+    exist; otherwise do nothing. Returns what was imported. `session` is one in `region`;
+    `account`, the caller's, when the preflight has read it already."""
+    session = session or boto3.session.Session(region_name=region)
     cloudformation = session.client("cloudformation")
     settings = command_parameters(environment)
     name = settings["stack_name"]
@@ -259,9 +327,10 @@ def adopt(
         clear_failed_creation(cloudformation, name, say)
     elif status not in (None, "DELETE_COMPLETE", "REVIEW_IN_PROGRESS"):
         return []
-    template = dict(load_yaml(template_path.read_text()))
-    account = session.client("sts").get_caller_identity()["Account"]
-    parameters = _parameters(template, environment, region, account)
+    template = load_template(template_path.read_text())
+    account = account or session.client("sts").get_caller_identity()["Account"]
+    partition = session.get_partition_for_region(region)
+    parameters = _parameters(template, environment, region, account, partition)
     found = find_retained(session, template, parameters)
     if not found:
         return []

@@ -6,7 +6,7 @@ fix; found by CloudFormation, it is a refused resource half-way through and a ro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -48,11 +48,14 @@ def policy_document(iam: Any, arn: str) -> Mapping[str, Any]:
     return dict(json.loads(unquote(body)) if isinstance(body, str) else body)
 
 
-def deployed_documents(iam: Any, role_name: str) -> Iterable[Mapping[str, Any]]:
-    """The default version of each managed policy attached to the role."""
+Each = Callable[[Callable[[str], Mapping[str, Any]], Iterable[str]], Iterator[Mapping[str, Any]]]
+
+
+def deployed_documents(iam: Any, role_name: str, each: Each = map) -> list[Mapping[str, Any]]:
+    """The default version of each managed policy attached to the role, in their order. `each`
+    maps the read over the policies: an executor's map reads them all at once."""
     attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
-    for policy in attached:
-        yield policy_document(iam, policy["PolicyArn"])
+    return list(each(lambda arn: policy_document(iam, arn), [p["PolicyArn"] for p in attached]))
 
 
 def missing(needed: Mapping[str, Any], deployed: Iterable[Mapping[str, Any]]) -> list[Grant]:

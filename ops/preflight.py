@@ -1,5 +1,10 @@
 """Checks before a deploy. Each failure is one line naming what is wrong and the command
-that fixes it; the first failure stops the deploy."""
+that fixes it; the first failure, in the order the checks are listed, stops the deploy.
+
+The checks' AWS reads (the caller's identity, the SecureStrings, the execution role's policies,
+the boundary) start together, on clients made once, so they take about as long as the slowest
+of them; each check then takes its read's answer in turn.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -21,7 +29,6 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
-    NoRegionError,
 )
 
 from artifacts import manifest
@@ -32,14 +39,20 @@ from template_gen.spec import SPEC
 
 # One attempt with short timeouts: a missing or wrong credential fails in seconds.
 FAST = Config(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 1})
+# The services the preflight reads.
+SERVICES = ("sts", "ssm", "iam")
+# Enough threads for every read at once. Two reads wait on others (the boundary on the
+# identity, the execution role on its policies' documents) and those never wait, so any
+# number above two always makes progress; a role has at most 20 managed policies.
+READERS = 8
 
 
 class PreflightError(Exception):
     pass
 
 
-def check_region(region: str) -> str:
-    session = boto3.session.Session()
+def check_region(region: str, session: boto3.session.Session | None = None) -> str:
+    session = session or boto3.session.Session()
     known = {
         name
         for partition in session.get_available_partitions()
@@ -58,31 +71,37 @@ def check_credentials(region: str) -> str:
     return f"account {identity['Account']} as {identity['Arn']}"
 
 
-def caller_identity(region: str) -> dict[str, str]:
+def caller_identity(region: str, sts: Any = None) -> dict[str, str]:
     """STS GetCallerIdentity, which needs no permission; a failure names its fix."""
     try:
-        identity = boto3.client("sts", region_name=region, config=FAST).get_caller_identity()
-    except NoCredentialsError:
-        raise PreflightError(
+        sts = sts or boto3.client("sts", region_name=region, config=FAST)
+        identity = sts.get_caller_identity()
+    except (BotoCoreError, ClientError) as error:
+        raise credentials_failure(error, region) from None
+    return {"Account": str(identity["Account"]), "Arn": str(identity["Arn"])}
+
+
+def credentials_failure(error: BotoCoreError | ClientError, region: str) -> PreflightError:
+    """What a failure to use the credentials means, and its fix."""
+    if isinstance(error, NoCredentialsError):
+        return PreflightError(
             "no AWS credentials: set AWS_PROFILE, or run `aws configure` or"
             " `aws sso login`, then run the command again"
-        ) from None
-    except ClientError as error:
+        )
+    if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
-        raise PreflightError(
+        return PreflightError(
             f"AWS refused the credentials ({code}): refresh them, for example with `aws sso login`"
-        ) from None
-    except (EndpointConnectionError, ConnectTimeoutError):
+        )
+    if isinstance(error, EndpointConnectionError | ConnectTimeoutError):
         endpoint = os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
-            raise PreflightError(
+            return PreflightError(
                 f"nothing answers at AWS_ENDPOINT_URL={endpoint}: start the emulator there"
                 " (make emulator) or unset AWS_ENDPOINT_URL to reach AWS"
-            ) from None
-        raise PreflightError(f"cannot reach AWS STS in {region}: check the network") from None
-    except (BotoCoreError, NoRegionError) as error:
-        raise PreflightError(f"cannot check the credentials: {error}") from None
-    return {"Account": str(identity["Account"]), "Arn": str(identity["Arn"])}
+            )
+        return PreflightError(f"cannot reach AWS STS in {region}: check the network")
+    return PreflightError(f"cannot check the credentials: {error}")
 
 
 def check_artifacts(build: Path) -> str:
@@ -135,12 +154,17 @@ def check_lint(build: Path) -> str:
     return "cfn-lint reports nothing"
 
 
-def check_parameters(region: str, environment: str) -> str:
+def read_parameters(ssm: Any, environment: str) -> dict[str, Mapping[str, Any]]:
+    """The environment's SecureStrings as SSM describes them, by name."""
+    filters = [{"Key": "Name", "Values": params.parameter_names(SPEC, environment)}]
+    described = ssm.describe_parameters(ParameterFilters=filters)["Parameters"]
+    return {p["Name"]: p for p in described}
+
+
+def check_parameters(region: str, environment: str, found: Mapping[str, Mapping[str, Any]]) -> str:
+    """`found` is read_parameters' answer."""
     names = params.parameter_names(SPEC, environment)
     key = params.key_alias(SPEC, environment)
-    ssm = boto3.client("ssm", region_name=region, config=FAST)
-    filters = [{"Key": "Name", "Values": names}]
-    found = {p["Name"]: p for p in ssm.describe_parameters(ParameterFilters=filters)["Parameters"]}
     fix = f"make params REGION={region} ENV={environment}"
     for name in names:
         if name not in found:
@@ -198,18 +222,26 @@ def check_execution_role(region: str, environment: str, config: Path = SAMCONFIG
     return f"CloudFormation acts as {role_arn}"
 
 
+Documents = list[Mapping[str, Any]]
+
+
 def check_execution_policy(
-    region: str, environment: str, identity: dict[str, str], build: Path, config: Path = SAMCONFIG
+    region: str,
+    environment: str,
+    identity: dict[str, str],
+    build: Path,
+    deployed_documents: Callable[[], Documents],
+    config: Path = SAMCONFIG,
 ) -> str:
     """The deployed execution role grants everything build/deploy-policies/execution.json
-    does: a template that needs more (new resources, a new type) waits for `make bootstrap`."""
+    does: a template that needs more (new resources, a new type) waits for `make bootstrap`.
+    `deployed_documents` gives the role's policies as deployed."""
     role_arn = str(deploy_parameters(environment, config)["role_arn"])
     built = json.loads((build / "deploy-policies" / "execution.json").read_text())
     partition = identity["Arn"].split(":")[1]
     needed = execution_role.resolved(built, environment, identity["Account"], partition)
-    iam = boto3.client("iam", region_name=region, config=FAST)
     try:
-        deployed = list(execution_role.deployed_documents(iam, role_arn.rsplit("/", 1)[-1]))
+        deployed = deployed_documents()
     except ClientError as error:
         info = error.response.get("Error", {})
         raise PreflightError(
@@ -227,20 +259,32 @@ def check_execution_policy(
     return f"the execution role grants all {len(execution_role.grants(needed))} the template needs"
 
 
-def check_boundary(region: str, environment: str, identity: dict[str, str], build: Path) -> str:
+def boundary_arn(environment: str, identity: Mapping[str, str]) -> str:
+    """The boundary the bootstrap made in the caller's account."""
+    partition, account = identity["Arn"].split(":")[1], identity["Account"]
+    return f"arn:{partition}:iam::{account}:policy/{SPEC.project}-{environment}-boundary"
+
+
+def check_boundary(
+    region: str,
+    environment: str,
+    identity: dict[str, str],
+    build: Path,
+    boundary_document: Callable[[], Mapping[str, Any]],
+) -> str:
     """Every role of the template carries the boundary the bootstrap made, and is granted
     nothing beyond it. The boundary in the account is the one that counts: a template whose
     roles need more waits for an administrator's `make bootstrap`, which is where roles are
-    allowed to grow (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)."""
+    allowed to grow (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+    `boundary_document` gives the boundary_arn's document as in force."""
     expanded = build / "template.expanded.json"
     if not expanded.is_file():
         raise PreflightError("the template is not expanded: run `make policies`")
     fix = f"make bootstrap REGION={region} ENV={environment}"
-    partition, account = identity["Arn"].split(":")[1], identity["Account"]
-    arn = f"arn:{partition}:iam::{account}:policy/{SPEC.project}-{environment}-boundary"
-    iam = boto3.client("iam", region_name=region, config=FAST)
+    account = identity["Account"]
+    arn = boundary_arn(environment, identity)
     try:
-        document = execution_role.policy_document(iam, arn)
+        document = boundary_document()
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code")
         raise PreflightError(f"cannot read the boundary {arn} ({code}): an administrator runs"
@@ -256,32 +300,95 @@ def check_boundary(region: str, environment: str, identity: dict[str, str], buil
     return "every role carries the boundary and stays inside it"
 
 
+@dataclass(frozen=True)
+class Reads:
+    """The preflight's AWS reads, under way; each check takes its own answer, in order."""
+
+    identity: Future[dict[str, str]]
+    parameters: Future[dict[str, Mapping[str, Any]]]
+    execution_documents: Future[Documents]
+    boundary_document: Future[Mapping[str, Any]]
+
+
+def start_reads(
+    pool: Executor, clients: Mapping[str, Any], region: str, environment: str, config: Path
+) -> Reads:
+    """Every read at once. Each failure stays in its future until its check asks for it, so
+    a later check's failure never overtakes an earlier one's."""
+    iam = clients["iam"]
+    identity = pool.submit(caller_identity, region, clients["sts"])
+
+    def execution_documents() -> Documents:
+        role_arn = deploy_parameters(environment, config).get("role_arn")
+        if not role_arn:
+            return []  # the execution role check reports it, before anything reads this
+        role_name = str(role_arn).rsplit("/", 1)[-1]
+        return execution_role.deployed_documents(iam, role_name, each=pool.map)
+
+    def boundary_document() -> Mapping[str, Any]:
+        # The boundary's ARN names the caller's account: this read follows the identity's.
+        return execution_role.policy_document(iam, boundary_arn(environment, identity.result()))
+
+    return Reads(
+        identity=identity,
+        parameters=pool.submit(read_parameters, clients["ssm"], environment),
+        execution_documents=pool.submit(execution_documents),
+        boundary_document=pool.submit(boundary_document),
+    )
+
+
 def run(
     region: str,
     environment: str,
     build: Path = ROOT / "build",
     config: Path = SAMCONFIG,
     say: Callable[[str], None] = print,
-) -> None:
+    session: Any = None,
+) -> dict[str, str]:
+    """Every check, each printed as it passes; the first failure in this order raises.
+    Returns the caller's identity (Account, Arn). `session` is a boto3 Session; its clients
+    are made here, before any read starts, as a Session is not thread-safe and a client is."""
+    session = session or boto3.session.Session()
+    say(f"  ok  region: {check_region(region, session)}")  # before any read is sent there
+    try:
+        clients = {name: session.client(name, region_name=region, config=FAST) for name in SERVICES}
+    except BotoCoreError as error:  # the credentials are resolved here: a broken profile
+        raise credentials_failure(error, region) from None
     identity: dict[str, str] = {}
+    pool = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="preflight")
+    try:
+        reads = start_reads(pool, clients, region, environment, config)
 
-    def credentials() -> str:
-        identity.update(caller_identity(region))
-        return f"account {identity['Account']} as {identity['Arn']}"
+        def credentials() -> str:
+            identity.update(reads.identity.result())
+            return f"account {identity['Account']} as {identity['Arn']}"
 
-    checks: list[tuple[str, Callable[[], str]]] = [
-        ("region", lambda: check_region(region)),
-        ("credentials", credentials),
-        ("origins", lambda: check_origins(environment, config)),
-        ("artifacts", lambda: check_artifacts(build)),
-        ("lint", lambda: check_lint(build)),
-        ("parameters", lambda: check_parameters(region, environment)),
-        ("execution role", lambda: check_execution_role(region, environment, config)),
-        (
-            "execution policy",
-            lambda: check_execution_policy(region, environment, identity, build, config),
-        ),
-        ("boundary", lambda: check_boundary(region, environment, identity, build)),
-    ]
-    for name, check in checks:
-        say(f"  ok  {name}: {check()}")
+        checks: list[tuple[str, Callable[[], str]]] = [
+            ("credentials", credentials),
+            ("origins", lambda: check_origins(environment, config)),
+            ("artifacts", lambda: check_artifacts(build)),
+            ("lint", lambda: check_lint(build)),
+            (
+                "parameters",
+                lambda: check_parameters(region, environment, reads.parameters.result()),
+            ),
+            ("execution role", lambda: check_execution_role(region, environment, config)),
+            (
+                "execution policy",
+                lambda: check_execution_policy(
+                    region, environment, identity, build, reads.execution_documents.result, config
+                ),
+            ),
+            (
+                "boundary",
+                lambda: check_boundary(
+                    region, environment, identity, build, reads.boundary_document.result
+                ),
+            ),
+        ]
+        for name, check in checks:
+            say(f"  ok  {name}: {check()}")
+    finally:
+        # After a failure, what has not started never will; what has is bounded by FAST.
+        pool.shutdown(wait=True, cancel_futures=True)
+    return identity

@@ -13,12 +13,21 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import cfnlint
 
-SCHEMAS = Path(cfnlint.__file__).parent / "data" / "schemas"
+def _package(name: str) -> Path:
+    """An installed package's folder, found without importing it: importing cfnlint takes
+    about half a second (sympy, networkx), and every `python -m ops` command loads this."""
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f"{name} is not installed: run `make install`", name=name)
+    return Path(spec.origin).parent
+
+
+SCHEMAS = _package("cfnlint") / "data" / "schemas"
 # The provider index names each type's schema file; every commercial region's lists the same
 # types this project uses, so one region's index serves.
 INDEX_REGION = "us-east-1"
