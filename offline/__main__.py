@@ -61,6 +61,7 @@ def serve(args: argparse.Namespace) -> int:
         say("")
         say(f"API         {url}   (GET {url}/health needs no token)")
         say(f"OpenAPI     {url}/openapi.json   (point any OpenAPI client at it; docs/api.md)")
+        say(f"API docs    {url}/docs   (Swagger UI: Authorize with make token's output)")
         say("token       make token USER=alice     (prints the access token last)")
         say(
             f'try         curl -H "Authorization: Bearer $(make -s token USER=alice | tail -n1)"'

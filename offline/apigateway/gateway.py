@@ -11,6 +11,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from offline.apigateway.api_docs import ApiDocs
 from offline.apigateway.authorizer import JwtVerifier, Unauthorized, as_passed_through
 from offline.apigateway.http_api import HttpApi
 from offline.apigateway.payload import (
@@ -27,7 +28,9 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 INTEGRATION_TIMEOUT_S = 30
 
 
-# Served by the local gateway only, beside the API: the description build/openapi.json.
+# Served by the local gateway only, beside the API: the description build/openapi.json, and
+# the API explorer over it at /docs (api_docs.py). Neither is a route of the deployed API, so
+# each answers only where no route of the API matches: a route the spec declares wins.
 OPENAPI_PATH = "/openapi.json"
 
 
@@ -39,12 +42,14 @@ class Gateway:
         sandboxes: SandboxPool,
         api_id: str,
         openapi: dict[str, Any] | None = None,
+        api_docs: ApiDocs | None = None,
     ) -> None:
         self.api = api
         self.verifiers = verifiers
         self.sandboxes = sandboxes
         self.api_id = api_id
         self.openapi = openapi
+        self.api_docs = api_docs or ApiDocs()
         self._log_lock = threading.Lock()
 
     def description(self, request: HttpRequest) -> HttpResponse:
@@ -69,10 +74,11 @@ class Gateway:
             and _header(request, "access-control-request-method")
         ):
             return self._preflight(request, origin), "OPTIONS (CORS)"
-        if self.openapi and request.method == "GET" and path == OPENAPI_PATH:
-            return self._cors(self.description(request), origin), f"GET {OPENAPI_PATH}"
         found = self.api.find(request.method, path)
         if found is None:
+            own = self._own(request)
+            if own is not None:
+                return self._cors(own, origin), f"GET {path}"
             return self._cors(gateway_error(404, "Not Found"), origin), "-"
         route, path_parameters = found
         claims = None
@@ -99,6 +105,15 @@ class Gateway:
             # would be 503 instead.
             response = gateway_error(500, "Internal Server Error")
         return self._cors(response, origin), route.key
+
+    def _own(self, request: HttpRequest) -> HttpResponse | None:
+        """The gateway's own answer for a path no route of the API has: the description, or
+        the explorer over it (nothing without the description, which the explorer shows)."""
+        if not self.openapi or request.method != "GET":
+            return None
+        if request.raw_path == OPENAPI_PATH:
+            return self.description(request)
+        return self.api_docs.answer(request.raw_path)
 
     def _preflight(self, request: HttpRequest, origin: str | None) -> HttpResponse:
         cors = self.api.cors
