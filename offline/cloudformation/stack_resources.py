@@ -792,6 +792,50 @@ def _bucket_keys_kept() -> None:
     wrap(models, "cfn_to_api_encryption", make)
 
 
+def _bucket_cors_applied() -> None:
+    """An AWS::S3::Bucket's CorsConfiguration
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-corsconfiguration.html,
+    "Update requires: No interruption") set as PutBucketCors sets it, on create and on update;
+    moto's CloudFormation ignores it, and a browser's upload then met a bucket without
+    rules."""
+    from moto.s3 import models
+
+    _created_with(models.FakeBucket, lambda properties: properties, _bucket_cors)
+
+    def make(original: Any) -> Callable[..., Any]:  # bound to the model: called as cls's
+        def update(cls: Any, *args: Any, **kw: Any) -> Any:
+            updated = original.__func__(cls, *args, **kw)
+            # moto's CloudFormation passes the arguments by name; the template is the third.
+            template = kw["cloudformation_json"] if "cloudformation_json" in kw else args[2]
+            _bucket_cors(updated, template.get("Properties", {}))
+            return updated
+
+        return update
+
+    wrap(models.FakeBucket, "update_from_cloudformation_json", make)
+
+
+def _bucket_cors(bucket: Any, properties: dict[str, Any]) -> None:
+    """The template's CorsRules (AllowedHeaders, AllowedMethods, AllowedOrigins,
+    ExposedHeaders, Id, MaxAge:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-corsrule.html)
+    as the bucket keeps a PutBucketCors document; none removes the configuration."""
+    if bucket is None:
+        return
+    rules = (properties.get("CorsConfiguration") or {}).get("CorsRules") or []
+    bucket.set_cors([
+        {
+            "AllowedMethod": list(rule["AllowedMethods"]),
+            "AllowedOrigin": list(rule["AllowedOrigins"]),
+            **({"AllowedHeader": list(rule["AllowedHeaders"])} if "AllowedHeaders" in rule else {}),
+            **({"ExposeHeader": list(rule["ExposedHeaders"])} if "ExposedHeaders" in rule else {}),
+            **({"MaxAgeSeconds": str(rule["MaxAge"])} if "MaxAge" in rule else {}),
+            **({"ID": str(rule["Id"])} if "Id" in rule else {}),
+        }
+        for rule in rules
+    ])  # fmt: skip
+
+
 def _key_policy_as_text() -> None:
     """CloudFormation takes KeyPolicy as a JSON object; KMS stores and returns it as text. moto
     keeps the object, and then fails every DescribeKey on that key."""
@@ -849,6 +893,7 @@ def register() -> None:
     _lambda_permission_named()
     _log_group_arn_as_cloudformation_gives_it()
     _bucket_keys_kept()
+    _bucket_cors_applied()
     _log_group_keeps_its_key()
     _table_encryption_as_the_api_spells_it()
     _role_policies_as_text()

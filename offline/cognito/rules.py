@@ -46,6 +46,8 @@
 Codes are checked as offline/cognito/totp.py computes them, one step either side of the current one.
 moto's own TOTP checks (MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP, against its fixed
 secret) are switched off: these checks replace them.
+
+install() also installs USER_SRP_AUTH's password proof (offline/cognito/srp.py).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from moto.cognitoidp.exceptions import (
 from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.exceptions import JsonRESTError
 
-from offline.cognito import totp
+from offline.cognito import srp, totp
 from offline.common.patching import wrap
 
 THREAT_PROTECTION_MODES = frozenset({"AUDIT", "ENFORCED"})
@@ -298,3 +300,4 @@ def install() -> None:
     wrap(CognitoIdpBackend, "admin_initiate_auth", _admin_sign_in_asks_for_mfa)
     wrap(CognitoIdpBackend, "initiate_auth", _sign_in_asks_for_mfa)
     wrap(CognitoIdpBackend, "respond_to_auth_challenge", _challenges_checked)
+    srp.install()

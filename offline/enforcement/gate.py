@@ -8,13 +8,15 @@ moto serves any request from anyone. In front of it, this WSGI layer:
    (offline/iam/callers.py). A key nobody issued, a wrong signature, a missing or wrong session
    token, an expired session, a stale date or an expired URL is refused as the service
    refuses it (offline/enforcement/service_errors.py). An unsigned request is served only where AWS
-   serves one: the user pool's public operations and keys, S3's CORS preflight, and S3 as an
+   serves one: the user pool's public operations and keys, a CORS preflight, and S3 as an
    anonymous caller, whom only a bucket policy naming everyone can allow;
 2. authorizes a role's call: the checks AWS makes for it (offline/iam/calls.py), each with its
    whole request context (offline/iam/request_context.py), decided with the role's deployed
    policies, the bucket policy and the key policy (aws_semantics/policy.py);
 3. checks a browser's POST upload against its POST policy, then as its signer
-   (offline/s3/post_policy.py, offline/s3/post_form.py).
+   (offline/s3/post_policy.py, offline/s3/post_form.py);
+4. answers a browser's CORS preflight, and gives each answer the CORS headers, as the user
+   pool's endpoint and S3 give them (offline/enforcement/browsers.py).
 The administrator is allowed every call, like an account administrator. Every decision about
 a role is written to the audit log, which build/iam-report.md is made from.
 """
@@ -31,7 +33,7 @@ from typing import Any
 from aws_semantics.policy import Decision, PolicyError, Request, authorize, within_boundary
 from offline.cloudformation import stack_role
 from offline.common.endpoint import ACCOUNT
-from offline.enforcement import call_parser, sigv4
+from offline.enforcement import browsers, call_parser, sigv4
 from offline.enforcement.service_errors import REQUEST_BODY, Answer, authentication, refusal
 from offline.iam import calls, request_context
 from offline.iam.audit import Audit
@@ -82,6 +84,9 @@ class Enforcement:
         body = _body(environ)
         # A refusal is spelled by the request's protocol, which a query form's body tells.
         environ[REQUEST_BODY] = body
+        rewrite = _cors_headers(environ)
+        if rewrite is not None:
+            start_response = browsers.rewriting(start_response, rewrite, environ)
         try:
             answer = self.decide(environ, body)
         except Exception as error:  # never a silent allow: refuse, and say why in the log
@@ -104,7 +109,12 @@ class Enforcement:
             return self.app(environ, start_response)
 
     def decide(self, environ: Environ, body: bytes) -> Answer | None:
-        """None to serve the request; else the refusal to answer with."""
+        """None to serve the request; else the refusal (or the preflight's answer) to answer
+        with."""
+        if environ["REQUEST_METHOD"] == "OPTIONS":
+            preflight = _preflight(environ)
+            if preflight is not None:
+                return preflight
         if _is_browser_upload(environ):
             return self.upload(environ, body)
         try:
@@ -151,9 +161,7 @@ class Enforcement:
         if service != "s3":
             return authentication(environ, body, service, None)
         if method == "OPTIONS":
-            # A browser's CORS preflight is never signed; S3 answers it from the bucket's
-            # CORS configuration (https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html).
-            return None
+            return None  # of the emulator's own pages or a pool's keys: moto answers it
         # "the request is assumed to be anonymous": only a policy naming everyone allows it
         # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html#example-bucket-policies-anonymous-user).
         call = call_parser.parse(environ, body, "s3", _bucket_region(environ), ACCOUNT)
@@ -307,6 +315,40 @@ def _service_of(environ: Environ) -> str:
     if str(environ.get("PATH_INFO", "")).startswith(("/2015-03-31/", "/2018-10-31/")):
         return "lambda"
     return "s3"
+
+
+def _is_bucket_path(environ: Environ) -> bool:
+    """S3's by its shape, and not the emulator's own pages or a user pool's keys."""
+    path = str(environ.get("PATH_INFO", ""))
+    return (
+        _service_of(environ) == "s3"
+        and path not in ("", "/")
+        and not path.startswith(READINESS)
+        and not path.endswith(PUBLIC_SUFFIXES)
+    )
+
+
+def _preflight(environ: Environ) -> Answer | None:
+    """A browser's CORS preflight, answered as the endpoint it is for answers it: the service
+    root, where the user pool's API (like every JSON protocol's) takes its POSTs, or a bucket
+    (offline/enforcement/browsers.py). None for an OPTIONS of anything else."""
+    if str(environ.get("PATH_INFO", "")) in ("", "/"):
+        return browsers.cognito_preflight(environ)
+    if _is_bucket_path(environ):
+        return browsers.s3_preflight(environ)
+    return None
+
+
+def _cors_headers(environ: Environ) -> Callable[[Environ, list[tuple[str, str]]], Any] | None:
+    """How the CORS headers of the answer to this request are given (a preflight's are its
+    answer's own): the user pool's API's, or S3's from the bucket; None leaves moto's."""
+    if environ["REQUEST_METHOD"] == "OPTIONS":
+        return None
+    if browsers.is_cognito(environ):
+        return browsers.cognito_headers
+    if _is_bucket_path(environ):
+        return browsers.s3_headers
+    return None
 
 
 def _bucket_region(environ: Environ) -> str:

@@ -216,21 +216,28 @@ def test_upload_through_the_presigned_post(local: ServeProcess, alice: str) -> N
     upload = grant.json
     assert upload["url"].startswith(local.emulator.url)
     body, content_type = multipart(upload["fields"], "frame.png", content)
+    page = "http://localhost:5173"
     request = urllib.request.Request(
-        upload["url"], data=body, method="POST", headers={"content-type": content_type}
-    )
+        upload["url"], data=body, method="POST",
+        headers={"content-type": content_type, "origin": page},
+    )  # fmt: skip
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status in (200, 201, 204)
+        # The template's CorsConfiguration, deployed with the bucket, lets the page read it.
+        assert response.headers["access-control-allow-origin"] == page
+        assert response.headers["access-control-expose-headers"] == "ETag"
     bucket = upload["url"].rstrip("/").rsplit("/", 1)[-1]
     # S3 takes presigned URLs signed with SigV4 only; botocore presigns with SigV2 unless told.
     s3 = local.emulator.client("s3", local.region, signature_version="s3v4")
-    # The emulator applies the bucket's CORS rules even without an Origin, so read as a page
-    # at an allowed origin would.
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": upload["key"]})
-    request = urllib.request.Request(url, headers={"origin": "http://localhost:5173"})
+    request = urllib.request.Request(url, headers={"origin": page})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.read() == content
         assert response.headers["content-type"] == "image/png"
+        # The bucket's only rule allows POST: a GET is served, with no CORS header for the
+        # page ("uses the first CORSRule rule that matches", by origin and method:
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html).
+        assert response.headers["access-control-allow-origin"] is None
 
 
 def test_a_second_region_serves_its_own_stack(built: None, tmp_path: Path) -> None:
