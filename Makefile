@@ -39,7 +39,7 @@ FORMAT ?= table
 PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: help install lock build lint scan typecheck pre-commit test differential local emulator token fuzz invoke policies bootstrap deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme try-adding-a-function clean
+.PHONY: help install chromium lock build lint scan typecheck pre-commit test differential local emulator token fuzz web invoke policies bootstrap deploy deploy-all params drift destroy outputs logs unit integration events snapshot bench readme try-adding-a-function clean
 
 help: ## List the targets, each with the variables it reads and their defaults
 	@$(PYTHON) tools/make_help.py --make "$(MAKE)" $(MAKEFILE_LIST)
@@ -61,7 +61,17 @@ $(NODE_STAMP):
 	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@rm -f node_modules/.installed-* && touch $@
 
-install: $(STAMP) $(NODE_STAMP) ## Create .venv and node_modules from the hashed locks
+# The browser tests drive Debian's chromium (tests/e2e/test_browser.py): installed when missing,
+# as root or through sudo; anywhere else, one line says how.
+chromium: ## Debian's chromium for the browser tests, installed with apt-get when missing (as root, or with sudo)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; \
+	  else echo "chromium is needed for the browser tests: run \`apt-get install chromium\` as root, then make again" >&2; exit 1; fi; \
+	  command -v apt-get >/dev/null || { echo "chromium is needed for the browser tests: install it with your system's package manager, then make again" >&2; exit 1; }; \
+	  echo "installing chromium (Debian) for the browser tests"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+install: $(STAMP) $(NODE_STAMP) chromium ## Create .venv and node_modules from the hashed locks, and install Debian's chromium when missing
 
 lock: $(STAMP) ## Recompile requirements.in and layers/deps/requirements.in into hashed locks
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
@@ -107,6 +117,9 @@ token: $(STAMP) ## While make local runs: USER's access token from the local poo
 
 fuzz: $(STAMP) ## While make local runs: schemathesis, every check, EXAMPLES=200 per operation [SEED=..]
 	@$(PY) -m offline fuzz --examples "$(EXAMPLES)" $(if $(SEED),--seed "$(SEED)",)
+
+web: $(STAMP) $(NODE_STAMP) ## The example web client on http://localhost:5173 (examples/web): make local's stack and a USER to sign in as, or REGION=.. ENV=.. a deployed one
+	@$(PY) -m tools.web_server --user "$(USER)" $(if $(REGION),--region "$(REGION)",) $(if $(ENV),--env "$(ENV)",)
 
 invoke: build ## One invocation: make invoke FUNCTION=users EVENT=events/users/list.json
 	@$(PY) -m offline invoke "$(FUNCTION)" "$(EVENT)"
@@ -154,7 +167,7 @@ unit: build ## Unit tests only
 integration: build ## Integration tests only: the deploy commands against the emulator, the build
 	@$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-test: lint ## Install, build, lint, run every test, then prove least privilege (build/iam-report.md, build/deploy-iam-report.md)
+test: lint chromium ## Install, build, lint, run every test, then prove least privilege (build/iam-report.md, build/deploy-iam-report.md)
 	@rm -rf $(AUDIT)
 	@OFFLINE_AUDIT_DIR=$(CURDIR)/$(AUDIT) $(PY) -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 	@$(PY) -m offline.iam.report $(AUDIT) --out build/iam-report.md $(if $(PYTEST_ARGS),--partial,)

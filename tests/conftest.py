@@ -29,6 +29,8 @@ FIRST = ("tests/integration/test_adding_a_function.py",)
 SHARED_STACK = {
     "tests/e2e/test_local_stack.py": "the local stack (tests/e2e/conftest.py's `local`)",
     "tests/e2e/test_fuzz.py": "the local stack (tests/e2e/conftest.py's `local`)",
+    "tests/e2e/test_api_docs.py": "the local stack (tests/e2e/conftest.py's `local`)",
+    "tests/e2e/test_browser.py": "the local stack (tests/e2e/conftest.py's `local`)",
 }
 
 

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from offline.common.ports import free_ports
 from offline.stack.driver import ServeProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-ORIGINS = "http://localhost:5173,https://app.example.com"
+# The browser tests serve the example client here (make web's 5173 may be in use by a user).
+WEB_PORT = free_ports(1)[0]
+ORIGINS = f"http://localhost:5173,https://app.example.com,http://localhost:{WEB_PORT}"
 
 
 def multipart(
