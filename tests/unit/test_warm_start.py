@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,11 @@ from offline.stack import warm_start
 from offline.stack.warm_start import Deployed
 
 REGION = "eu-west-1"
-STACK = "kit-dev"
+# moto's state may outlive a test in this worker: tests/handlers' session-scoped stack keeps a
+# mock open, and a nested mock_aws() resets nothing. Names are this module's own, and each
+# test removes what it made.
+STACK = f"kit-{uuid.uuid4().hex[:8]}"
+BUCKET = f"artifacts-{uuid.uuid4().hex[:8]}"
 
 
 class InProcess:
@@ -53,7 +58,7 @@ def template(topic: str = "alarms") -> str:
         "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
             "Runtime": "python3.14", "Handler": "app.handler",
             "Role": {"Fn::GetAtt": ["Role", "Arn"]},
-            "Code": {"S3Bucket": "artifacts", "S3Key": "fn.zip"}}},
+            "Code": {"S3Bucket": BUCKET, "S3Key": "fn.zip"}}},
     }})  # fmt: skip
 
 
@@ -69,11 +74,14 @@ def built(**changes: Any) -> Deployed:
 def aws() -> Iterator[None]:
     with mock_aws():
         s3: Any = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(
-            Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        s3.put_object(Bucket="artifacts", Key="fn.zip", Body=CODE)
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_object(Bucket=BUCKET, Key="fn.zip", Body=CODE)
         yield
+        # What this test deployed goes, whatever state the next test starts from.
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        cloudformation.delete_stack(StackName=STACK)
+        s3.delete_object(Bucket=BUCKET, Key="fn.zip")
+        s3.delete_bucket(Bucket=BUCKET)
 
 
 def deploy(record: Path, body: str | None = None) -> None:
