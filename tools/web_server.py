@@ -109,27 +109,12 @@ def demo_password(state: dict[str, Any], user: str) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from offline.common.endpoint import Endpoint
-    from offline.stack.sign_in import strong_password
+    from offline.stack.sign_in import with_fresh_password
 
     cognito = Endpoint(state["endpoint"]).client("cognito-idp", state["region"])
     pool = state["user_pool_id"]
-    password = strong_password()  # a fresh one each start; none is stored
     try:
-        try:
-            cognito.admin_get_user(UserPoolId=pool, Username=user)
-        except cognito.exceptions.UserNotFoundException:
-            cognito.admin_create_user(
-                UserPoolId=pool,
-                Username=user,
-                MessageAction="SUPPRESS",
-                UserAttributes=[
-                    {"Name": "email", "Value": f"{user}@example.com"},
-                    {"Name": "email_verified", "Value": "true"},
-                ],
-            )
-        cognito.admin_set_user_password(
-            UserPoolId=pool, Username=user, Password=password, Permanent=True
-        )
+        password = with_fresh_password(cognito, pool, user)[1]
     except (BotoCoreError, ClientError) as error:
         raise WebError(
             f"could not give {user} a password in the local pool {pool}: {error}"

@@ -49,13 +49,13 @@ def _fresh_code(secret: str) -> str:
     return totp.code(secret)
 
 
-def access_token(state: dict[str, Any], user: str) -> str:
-    """A fresh access token for `user` from the local pool, creating the user on first use."""
-    cognito = Endpoint(state["endpoint"]).client("cognito-idp", state["region"])
-    pool, client = state["user_pool_id"], state["client_id"]
+def with_fresh_password(cognito: Any, pool: str, user: str) -> tuple[bool, str]:
+    """`user` in the local pool, created if it is not there (the pool lets only administrators
+    create users), with a fresh permanent password, none of which is stored: whether it was
+    created, and the password."""
+    created = False
     try:
         cognito.admin_get_user(UserPoolId=pool, Username=user)
-        say(f"user {user} exists in pool {pool}")
     except cognito.exceptions.UserNotFoundException:
         cognito.admin_create_user(
             UserPoolId=pool,
@@ -66,11 +66,20 @@ def access_token(state: dict[str, Any], user: str) -> str:
                 {"Name": "email_verified", "Value": "true"},
             ],
         )
-        say(f"created user {user} in pool {pool}")
-    password = strong_password()  # a fresh one each time; none is stored
+        created = True
+    password = strong_password()
     cognito.admin_set_user_password(
         UserPoolId=pool, Username=user, Password=password, Permanent=True
     )
+    return created, password
+
+
+def access_token(state: dict[str, Any], user: str) -> str:
+    """A fresh access token for `user` from the local pool, creating the user on first use."""
+    cognito = Endpoint(state["endpoint"]).client("cognito-idp", state["region"])
+    pool, client = state["user_pool_id"], state["client_id"]
+    created, password = with_fresh_password(cognito, pool, user)
+    say(f"created user {user} in pool {pool}" if created else f"user {user} exists in pool {pool}")
     answer = cognito.admin_initiate_auth(
         UserPoolId=pool,
         ClientId=client,
