@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +23,7 @@ from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwri
 
 from offline.stack.driver import ServeProcess
 from tests.e2e.conftest import WEB_PORT
+from tests.make_web import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +32,6 @@ SHOTS = ROOT / "build" / "browser"
 WAIT_MS = 30_000
 # Tall enough for the whole example page in one screenshot, its status bar where it sits.
 VIEWPORT: Any = {"width": 1100, "height": 1500}
-START_TIMEOUT_S = 60.0
 SIGN_IN = re.compile(r"^sign in\s+(\S+) / (\S+)")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FRAME = FilePayload(name="frame.png", mimeType="image/png", buffer=PNG)
@@ -50,44 +44,17 @@ class WebClient:
     url: str
     user: str
     password: str
-    lines: list[str] = field(default_factory=list)
+    lines: list[str]
 
 
 @contextmanager
 def web_client(stack: ServeProcess, port: int, user: str) -> Iterator[WebClient]:
-    """Started and waited for by its banner; stopped with Ctrl-C (SIGINT), as a user does."""
-    command = [sys.executable, "-m", "tools.web_server", "--port", str(port), "--user", user]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, "OFFLINE_STATE": str(stack.state)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        for line in process.stdout or []:
-            lines.put(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    seen: list[str] = []
-    credentials = None
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while not (seen and seen[-1].startswith("Ctrl-C")):
-            try:
-                seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())).rstrip())
-            except queue.Empty:
-                started = "\n".join(seen)
-                raise AssertionError(f"`{' '.join(command)}` did not start:\n{started}") from None
-            credentials = credentials or SIGN_IN.match(seen[-1])
-        assert credentials, f"no credentials in the banner:\n{seen}"
-        yield WebClient(f"http://localhost:{port}", credentials[1], credentials[2], seen)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    """Served as a user runs it (tests/make_web.py), the credentials read from its banner."""
+    environment = {**os.environ, "OFFLINE_STATE": str(stack.state)}
+    with serving(environment, "--user", user, port=port) as served:
+        credentials = next(filter(None, map(SIGN_IN.match, served.stdout)), None)
+        assert credentials, f"no credentials in the banner:\n{served.stdout}"
+        yield WebClient(f"http://localhost:{port}", credentials[1], credentials[2], served.stdout)
 
 
 @pytest.fixture(scope="module")

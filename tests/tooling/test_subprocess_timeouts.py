@@ -20,14 +20,11 @@ POPEN: dict[str, str] = {
     ),
     "tests/reference/simulator.py:__init__": "each answer is awaited with timeout_s",
     "tests/tooling/test_make_help.py:run_without": "communicate(timeout=60), then killpg",
-    "tests/tooling/test_web_server.py:serving": (
+    "tests/make_web.py:serving": (
         "each line awaited with START_TIMEOUT_S; Ctrl-C, communicate(timeout=STOP_TIMEOUT_S),"
         " then killpg"
     ),
     "benchmarks/bench_deploy.py:run": "communicate(timeout=timeout_s), then killpg",
-    "tests/e2e/test_browser.py:web_client": (
-        "the banner is awaited until a deadline; stopped with wait(timeout=15), then kill"
-    ),
     "benchmarks/bench_browser.py:__init__": (
         "the banner is awaited until a deadline; stop() waits 15 s, then kills"
     ),
